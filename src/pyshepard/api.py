@@ -1,0 +1,136 @@
+"""Shared HTTP plumbing for every domain router: unit of work, caller, path/query types."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+
+from pyshepard.core.db import Database, UnitOfWork
+from pyshepard.core.errors import Unauthenticated
+from pyshepard.core.identity import Principal
+
+SHEPARD_PREFIX = "/shepard/api"
+
+
+def database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+    """One transaction per request; committed when the handler returns, before the response."""
+    uow = database(request).unit_of_work()
+    try:
+        yield uow
+        await uow.commit()
+    except BaseException:
+        await uow.rollback()
+        raise
+    finally:
+        await uow.session.close()
+
+
+# scope="function": commit before the response is sent, so a failed commit is never a 2xx
+Uow = Annotated[UnitOfWork, Depends(_unit_of_work, scope="function")]
+
+
+def _principal(request: Request) -> Principal:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        raise Unauthenticated("Invalid/missing authorization header")
+    return principal
+
+
+def _optional_principal(request: Request) -> Principal | None:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    return principal
+
+
+Caller = Annotated[Principal, Depends(_principal)]
+OptionalCaller = Annotated[Principal | None, Depends(_optional_principal)]
+
+
+def request_base_url(request: Request) -> str:
+    configured: str = request.app.state.settings.base_url
+    return configured or str(request.base_url).rstrip("/")
+
+
+BaseUrl = Annotated[str, Depends(request_base_url)]
+
+# path and query parameter types with upstream's constraints (violations → 400)
+INT64_MAX = 2**63 - 1  # ids beyond int64 are a 400, not a driver overflow
+CollectionId = Annotated[int, Path(ge=0, le=INT64_MAX, description="Collection id")]
+DataObjectId = Annotated[int, Path(ge=0, le=INT64_MAX, description="DataObject id")]
+INT32_MAX = 2**31 - 1  # page and size are int32 upstream
+PageParam = Annotated[int | None, Query(ge=0, le=INT32_MAX)]
+SizeParam = Annotated[int | None, Query(ge=0, le=INT32_MAX)]
+PositiveSizeParam = Annotated[int | None, Query(ge=1, le=INT32_MAX)]
+VersionUidParam = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        description="Version UUID; HEAD when absent",
+    ),
+]
+
+
+class ApiError(BaseModel):
+    """Upstream's error body."""
+
+    status: int
+    exception: str
+    message: str
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for error statuses, with upstream's ApiError schema."""
+    return {
+        code: {"model": ApiError, "description": _DESCRIPTIONS.get(code, "error")} for code in codes
+    }
+
+
+_DESCRIPTIONS = {
+    400: "bad request",
+    401: "not authorized",
+    403: "forbidden",
+    404: "not found",
+    409: "conflict",
+}
+
+
+_JAVA_MESSAGES = {
+    "greater_than_equal": "must be greater than or equal to {ge}",
+    "greater_than": "must be greater than {gt}",
+    "less_than_equal": "must be less than or equal to {le}",
+    "missing": "must not be null",
+    "string_pattern_mismatch": 'must match "{pattern}"',
+    "int_parsing": "must be an integer",
+    "int_type": "must be an integer",
+    "bool_parsing": "must be a boolean",
+    "json_invalid": "malformed JSON",
+    "enum": "must be one of {expected}",
+}
+
+
+def violations_from(request: Request, exc: RequestValidationError) -> dict[str, Any]:
+    """Quarkus' constraint-violation body; `field` is `<operationId>.<parameter>[.<path>]`."""
+    route = request.scope.get("route")
+    operation = getattr(route, "operation_id", None) or getattr(route, "name", "request")
+    violations = []
+    for error in exc.errors():
+        location = [str(part) for part in error.get("loc", ())]
+        if location and location[0] in {"path", "query", "header", "body"}:
+            location = location[1:]
+        template = _JAVA_MESSAGES.get(error.get("type", ""))
+        context = error.get("ctx") or {}
+        try:
+            message = template.format(**context) if template else str(error.get("msg"))
+        except (KeyError, IndexError):
+            message = str(error.get("msg"))
+        field = ".".join([str(operation), *location]) if location else str(operation)
+        violations.append({"field": field, "message": message})
+    return {"title": "Constraint Violation", "status": 400, "violations": violations}

@@ -1,0 +1,197 @@
+"""create_app(settings): routers, error handlers, middleware. No logic lives here."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, nullcontext
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pyshepard import __version__, worker
+from pyshepard.api import violations_from
+from pyshepard.auth.api import AuthenticationMiddleware, BodyLimitMiddleware
+from pyshepard.auth.apikeys import api as apikeys_api
+from pyshepard.auth.groups import api as groups_api
+from pyshepard.auth.oidc.verifier import OidcVerifier
+from pyshepard.auth.users import api as users_api
+from pyshepard.context.collections import api as collections_api
+from pyshepard.context.dataobjects import api as dataobjects_api
+from pyshepard.context.references import api as references_api
+from pyshepard.core.blobs import open_blob_store
+from pyshepard.core.config import Settings
+from pyshepard.core.db import Database, create_engine
+from pyshepard.core.errors import ConstraintViolation, DomainError
+from pyshepard.data.containers import api as containers_api
+from pyshepard.data.files import api as files_api
+from pyshepard.data.spatial import api as spatial_api
+from pyshepard.data.structured import api as structured_api
+from pyshepard.data.timeseries import api as timeseries_api
+from pyshepard.search import api as search_api
+from pyshepard.subscriptions import api as subscriptions_api
+from pyshepard.system import api as system_api
+
+log = logging.getLogger(__name__)
+
+ROUTERS: list[APIRouter] = [
+    system_api.router,
+    users_api.router,
+    apikeys_api.router,
+    groups_api.router,
+    collections_api.router,
+    dataobjects_api.router,
+    references_api.router,
+    structured_api.router,
+    timeseries_api.router,
+    subscriptions_api.router,
+    search_api.router,
+    containers_api.router,
+    files_api.router,
+    spatial_api.router,
+]
+
+
+def create_app(
+    settings: Settings | None = None, *, http: httpx.AsyncClient | None = None
+) -> FastAPI:
+    settings = settings or Settings()
+    engine = create_engine(settings.resolved_database_url)
+    db = Database(
+        settings=settings, engine=engine, blobs=open_blob_store(settings.resolved_blob_url)
+    )
+    outbound = http or httpx.AsyncClient(follow_redirects=False)
+    verifier = OidcVerifier(settings=settings, http=outbound)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async with worker.embedded(db) if settings.embedded_worker else nullcontext():
+            yield
+        if http is None:
+            await outbound.aclose()
+        await db.dispose()
+
+    app = FastAPI(
+        title="pyshepard",
+        version=__version__,
+        description="Research-data platform, wire-compatible with shepard 5.4.0, with the DEMOS "
+        "model registry under /api/models.",
+        openapi_url="/shepard/doc/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        separate_input_output_schemas=False,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.http = outbound
+    app.state.oidc = verifier
+
+    _install_error_handlers(app)
+    _include_routers(app)
+    _install_docs(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    app.add_middleware(AuthenticationMiddleware, db=db, verifier=verifier)
+    # outermost: preflight requests are answered before authentication, as upstream does
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "HEAD", "OPTIONS", "DELETE", "PUT", "PATCH"],
+        allow_headers=["*"],
+        expose_headers=["Content-Disposition", "ETag", "Digest"],
+    )
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    for router in ROUTERS:
+        app.include_router(router)
+
+
+def error_body(status: int, exception: str, message: str) -> dict[str, Any]:
+    return {"status": status, "exception": exception, "message": message}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        if isinstance(exc, ConstraintViolation):
+            return JSONResponse(
+                {"title": "Constraint Violation", "status": 400, "violations": exc.violations},
+                status_code=400,
+            )
+        return JSONResponse(
+            error_body(exc.status, exc.exception, exc.message), status_code=exc.status
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        body = violations_from(request, exc)
+        return JSONResponse(body, status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+        names = {
+            404: "NotFoundException",
+            405: "NotAllowedException",
+            413: "PayloadTooLargeException",
+        }
+        return JSONResponse(
+            error_body(
+                exc.status_code,
+                names.get(exc.status_code, "WebApplicationException"),
+                str(exc.detail),
+            ),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        request_id = uuid.uuid4().hex
+        log.error(
+            "unhandled error %s on %s %s",
+            request_id,
+            request.method,
+            request.url.path,
+            exc_info=exc,
+        )
+        return JSONResponse(
+            error_body(
+                500,
+                "ShepardProcessingException",
+                f"Internal server error (request id {request_id})",
+            ),
+            status_code=500,
+        )
+
+
+def _install_docs(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = schema.setdefault("components", {})
+        components["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+            "apikey": {"type": "apiKey", "in": "header", "name": "X-API-KEY"},
+        }
+        schema["security"] = [{"bearer": []}, {"apikey": []}]
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    @app.get("/shepard/doc/swagger-ui", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/shepard/doc/openapi.json", title="pyshepard API")

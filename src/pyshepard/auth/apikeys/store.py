@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pyshepard.auth.apikeys.models import ApiKey, SigningKey
+
+
+class ApiKeyStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, uid: str) -> ApiKey | None:
+        return await self.session.get(ApiKey, uid)
+
+    async def list_for(self, username: str) -> Sequence[ApiKey]:
+        result = await self.session.scalars(
+            select(ApiKey).where(ApiKey.belongs_to == username).order_by(ApiKey.created_at)
+        )
+        return result.all()
+
+    async def add(self, key: ApiKey) -> ApiKey:
+        self.session.add(key)
+        await self.session.flush()
+        return key
+
+    async def delete(self, uid: str) -> None:
+        await self.session.execute(delete(ApiKey).where(ApiKey.uid == uid))
+        await self.session.flush()
+
+    async def signing_key(self, name: str) -> SigningKey | None:
+        return await self.session.get(SigningKey, name)
+
+    async def add_signing_key(self, key: SigningKey) -> bool:
+        """Insert the key; False if another process stored one first."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(key)
+                await self.session.flush()
+        except IntegrityError:
+            return False
+        return True

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, TypeVarTuple
+
+from sqlalchemy import ColumnElement, Select, false, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from pyshepard.context.collections.models import Collection
+from pyshepard.context.collections.schemas import DataObjectAttributes, ListQuery
+from pyshepard.context.dataobjects.models import DataObject
+from pyshepard.context.references.models import Reference
+from pyshepard.core.ids import next_entity_id
+
+COLLECTION_REFERENCE = "CollectionReference"
+# stay far below the bind-parameter limits of SQLite (32766) and asyncpg (32767)
+CHUNK = 1000
+_Columns = TypeVarTuple("_Columns")
+
+
+class CollectionStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, collection_id: int) -> Collection | None:
+        """The live (not soft-deleted) collection, or None."""
+        collection = await self.session.get(Collection, collection_id)
+        return None if collection is None or collection.deleted else collection
+
+    async def create(self, **fields: Any) -> Collection:
+        collection = Collection(id=await next_entity_id(self.session), **fields)
+        self.session.add(collection)
+        await self.session.flush()
+        return collection
+
+    async def search(self, query: ListQuery, readable: ColumnElement[bool]) -> Sequence[Collection]:
+        statement = select(Collection).where(Collection.deleted.is_(False), readable)
+        if query.name is not None:
+            statement = statement.where(name_is(Collection.name, query.name))
+        statement = ordered(statement, Collection, query)
+        result = await self.session.scalars(statement)
+        return result.all()
+
+    async def data_object_ids(self, collection_ids: Iterable[int]) -> dict[int, list[int]]:
+        """Live data objects per collection, ascending ids."""
+        grouped: dict[int, list[int]] = defaultdict(list)
+        for chunk in chunked(collection_ids):
+            rows = await self.session.execute(
+                select(DataObject.collection_id, DataObject.id)
+                .where(DataObject.collection_id.in_(chunk), DataObject.deleted.is_(False))
+                .order_by(DataObject.id)
+            )
+            _group(grouped, rows)
+        return grouped
+
+    async def incoming_ids(self, collection_ids: Iterable[int]) -> dict[int, list[int]]:
+        """Live CollectionReferences pointing at each collection, ascending ids."""
+        grouped: dict[int, list[int]] = defaultdict(list)
+        for chunk in chunked(collection_ids):
+            rows = await self.session.execute(
+                select(Reference.referenced_collection_id, Reference.id)
+                .where(
+                    Reference.type == COLLECTION_REFERENCE,
+                    Reference.referenced_collection_id.in_(chunk),
+                    Reference.deleted.is_(False),
+                )
+                .order_by(Reference.id)
+            )
+            _group(grouped, rows)
+        return grouped
+
+    async def soft_delete(self, collection: Collection, *, by: str, at: datetime) -> None:
+        """Flag the collection, its data objects and their references as deleted."""
+        collection.deleted = True
+        collection.updated_by = by
+        collection.updated_at = at
+        members = select(DataObject.id).where(DataObject.collection_id == collection.id)
+        await self.session.execute(
+            update(Reference)
+            .where(Reference.data_object_id.in_(members), Reference.deleted.is_(False))
+            .values(deleted=True)
+        )
+        await self.session.execute(
+            update(DataObject)
+            .where(DataObject.collection_id == collection.id, DataObject.deleted.is_(False))
+            .values(deleted=True)
+        )
+        await self.session.flush()
+
+
+def ordered(
+    statement: Select[*_Columns],
+    model: type[Collection] | type[DataObject],
+    query: ListQuery,
+) -> Select[*_Columns]:
+    """Upstream's ORDER BY (names case-insensitively, nulls last ascending) and SKIP/LIMIT."""
+    if query.order_by is not None:
+        column: Any = {
+            DataObjectAttributes.name: func.lower(model.name),
+            DataObjectAttributes.createdAt: model.created_at,
+            DataObjectAttributes.updatedAt: model.updated_at,
+        }[query.order_by]
+        key = column.desc().nulls_first() if query.order_desc else column.asc().nulls_last()
+        statement = statement.order_by(key)
+    descending = query.order_by is not None and query.order_desc
+    statement = statement.order_by(model.id.desc() if descending else model.id)
+    window = query.window
+    if window is not None:
+        statement = statement.offset(window[0]).limit(window[1])
+    return statement
+
+
+def name_is(
+    column: ColumnElement[str] | InstrumentedAttribute[str], name: str
+) -> ColumnElement[bool]:
+    """Exact name match; a name no row can hold (NUL, unpaired surrogate) matches nothing."""
+    if "\x00" in name or _unencodable(name):
+        return false()
+    return column == name
+
+
+def _unencodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def chunked(ids: Iterable[int]) -> Iterator[list[int]]:
+    """Id lists small enough for one IN clause on every backend."""
+    batch = list(ids)
+    for start in range(0, len(batch), CHUNK):
+        yield batch[start : start + CHUNK]
+
+
+def _group(grouped: dict[int, list[int]], rows: Iterable[tuple[int | None, int]]) -> None:
+    for owner, member in rows:
+        if owner is not None:
+            grouped[owner].append(member)

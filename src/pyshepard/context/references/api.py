@@ -1,0 +1,433 @@
+"""HTTP routes of URI, collection and data-object references and the generic `/references`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from pyshepard.api import (
+    INT64_MAX,
+    SHEPARD_PREFIX,
+    Caller,
+    CollectionId,
+    DataObjectId,
+    Uow,
+    VersionUidParam,
+    error_responses,
+)
+from pyshepard.context.collections.schemas import Collection
+from pyshepard.context.dataobjects.schemas import DataObject
+from pyshepard.context.references import service
+from pyshepard.context.references.schemas import (
+    BasicReference,
+    BasicReferenceAttributes,
+    CollectionReference,
+    DataObjectReference,
+    URIReference,
+)
+
+router = APIRouter(prefix=SHEPARD_PREFIX)
+
+DO_PATH = "/collections/{collectionId}/dataObjects/{dataObjectId}"
+ERRORS = error_responses(400, 401, 403, 404)
+
+INT32_MAX = 2**31 - 1
+ReferenceId = Annotated[int, Path(ge=0, le=INT64_MAX, description="Reference id")]
+# upstream: Integer page @PositiveOrZero, Integer size @Positive
+ReferencePageParam = Annotated[int | None, Query(ge=0, le=INT32_MAX)]
+ReferenceSizeParam = Annotated[int | None, Query(gt=0, le=INT32_MAX)]
+
+
+# --- generic -------------------------------------------------------------------------------
+
+
+@router.get(
+    DO_PATH + "/references",
+    operation_id="getAllReferences",
+    tags=["reference"],
+    summary="Get All References",
+    description="Get all references",
+    response_model=list[BasicReference],
+    responses=ERRORS,
+)
+async def get_all_references(
+    *,
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803 - upstream parameter names
+    dataObjectId: DataObjectId,  # noqa: N803
+    name: str | None = None,
+    page: ReferencePageParam = None,
+    size: ReferenceSizeParam = None,
+    orderBy: BasicReferenceAttributes | None = None,  # noqa: N803
+    orderDesc: bool | None = None,  # noqa: N803
+) -> list[BasicReference]:
+    return await service.list_basic_references(
+        uow,
+        caller,
+        collectionId,
+        dataObjectId,
+        name=name,
+        page=page,
+        size=size,
+        order_by=orderBy,
+        order_desc=orderDesc,
+    )
+
+
+@router.get(
+    DO_PATH + "/references/{referenceId}",
+    operation_id="getBasicReference",
+    tags=["reference"],
+    summary="Get Basic Reference",
+    description="Get reference",
+    response_model=BasicReference,
+    responses=ERRORS,
+)
+async def get_basic_reference(
+    *,
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803
+    dataObjectId: DataObjectId,  # noqa: N803
+    referenceId: ReferenceId,  # noqa: N803
+) -> BasicReference:
+    return await service.get_basic_reference(uow, caller, collectionId, dataObjectId, referenceId)
+
+
+@router.delete(
+    DO_PATH + "/references/{referenceId}",
+    operation_id="deleteBasicReference",
+    tags=["reference"],
+    summary="Delete Basic Reference",
+    description="Delete reference",
+    status_code=204,
+    responses=ERRORS,
+)
+async def delete_basic_reference(
+    *,
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803
+    dataObjectId: DataObjectId,  # noqa: N803
+    referenceId: ReferenceId,  # noqa: N803
+) -> None:
+    await service.delete_basic_reference(uow, caller, collectionId, dataObjectId, referenceId)
+
+
+# --- URI references ------------------------------------------------------------------------
+
+
+@router.get(
+    DO_PATH + "/uriReferences",
+    operation_id="getAllUriReferences",
+    tags=["uriReference"],
+    summary="Get All Uri References",
+    description="Get all uri references",
+    response_model=list[URIReference],
+    responses=ERRORS,
+)
+async def get_all_uri_references(
+    *,
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803
+    dataObjectId: DataObjectId,  # noqa: N803
+    versionUid: VersionUidParam = None,  # noqa: N803
+) -> list[URIReference]:
+    return await service.list_uri_references(
+        uow, caller, collectionId, dataObjectId, version_uid=versionUid
+    )
+
+
+@router.post(
+    DO_PATH + "/uriReferences",
+    operation_id="createUriReference",
+    tags=["uriReference"],
+    summary="Create Uri Reference",
+    description="Create a new uri reference",
+    status_code=201,
+    response_model=URIReference,
+    responses=ERRORS,
+)
+async def create_uri_reference(
+    *,
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803
+    dataObjectId: DataObjectId,  # noqa: N803
+    body: URIReference,
+) -> URIReference:
+    return await service.create_uri_reference(uow, caller, collectionId, dataObjectId, body)
+
+
+@router.get(
+    DO_PATH + "/uriReferences/{uriReferenceId}",
+    operation_id="getUriReference",
+    tags=["uriReference"],
+    summary="Get Uri Reference",
+    description="Get uri reference",
+    response_model=URIReference,
+    responses=ERRORS,
+)
+async def get_uri_reference(
+    *,
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803
+    dataObjectId: DataObjectId,  # noqa: N803
+    uriReferenceId: ReferenceId,  # noqa: N803
+    versionUid: VersionUidParam = None,  # noqa: N803
+) -> URIReference:
+    return await service.get_uri_reference(
+        uow, caller, collectionId, dataObjectId, uriReferenceId, version_uid=versionUid
+    )
+
+
+@router.delete(
+    DO_PATH + "/uriReferences/{uriReferenceId}",
+    operation_id="deleteUriReference",
+    tags=["uriReference"],
+    summary="Delete Uri Reference",
+    description="Delete uri reference",
+    status_code=204,
+    responses=ERRORS,
+)
+async def delete_uri_reference(
+    *,
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803
+    dataObjectId: DataObjectId,  # noqa: N803
+    uriReferenceId: ReferenceId,  # noqa: N803
+) -> None:
+    await service.delete_uri_reference(uow, caller, collectionId, dataObjectId, uriReferenceId)
+
+
+# --- collection references -----------------------------------------------------------------
+
+
+@router.get(
+    DO_PATH + "/collectionReferences",
+    operation_id="getAllCollectionReferences",
+    tags=["collectionReference"],
+    summary="Get All Collection References",
+    description="Get all collection references",
+    response_model=list[CollectionReference],
+    responses=ERRORS,
+)
+async def get_all_collection_references(
+    *,
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803
+    dataObjectId: DataObjectId,  # noqa: N803
+    versionUid: VersionUidParam = None,  # noqa: N803
+) -> list[CollectionReference]:
+    return await service.list_collection_references(
+        uow, caller, collectionId, dataObjectId, version_uid=versionUid
+    )
+
+
+@router.post(
+    DO_PATH + "/collectionReferences",
+    operation_id="createCollectionReference",
+    tags=["collectionReference"],
+    summary="Create Collection Reference",
+    description="Create a new collection reference",
+    status_code=201,
+    response_model=CollectionReference,
+    responses=ERRORS,
+)
+async def create_collection_reference(
+    *,
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803
+    dataObjectId: DataObjectId,  # noqa: N803
+    body: CollectionReference,
+) -> CollectionReference:
+    return await service.create_collection_reference(uow, caller, collectionId, dataObjectId, body)
+
+
+@router.get(
+    DO_PATH + "/collectionReferences/{collectionReferenceId}",
+    operation_id="getCollectionReference",
+    tags=["collectionReference"],
+    summary="Get Collection Reference",
+    description="Get collection reference",
+    response_model=CollectionReference,
+    responses=ERRORS,
+)
+async def get_collection_reference(
+    *,
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803
+    dataObjectId: DataObjectId,  # noqa: N803
+    collectionReferenceId: ReferenceId,  # noqa: N803
+    versionUid: VersionUidParam = None,  # noqa: N803
+) -> CollectionReference:
+    return await service.get_collection_reference(
+        uow, caller, collectionId, dataObjectId, collectionReferenceId, version_uid=versionUid
+    )
+
+
+@router.delete(
+    DO_PATH + "/collectionReferences/{collectionReferenceId}",
+    operation_id="deleteCollectionReference",
+    tags=["collectionReference"],
+    summary="Delete Collection Reference",
+    description="Delete collection reference",
+    status_code=204,
+    responses=ERRORS,
+)
+async def delete_collection_reference(
+    *,
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803
+    dataObjectId: DataObjectId,  # noqa: N803
+    collectionReferenceId: ReferenceId,  # noqa: N803
+) -> None:
+    await service.delete_collection_reference(
+        uow, caller, collectionId, dataObjectId, collectionReferenceId
+    )
+
+
+@router.get(
+    DO_PATH + "/collectionReferences/{collectionReferenceId}/payload",
+    operation_id="getCollectionReferencePayload",
+    tags=["collectionReference"],
+    summary="Get Collection Reference Payload",
+    description="Get collection reference payload",
+    response_model=Collection,
+    responses=ERRORS,
+)
+async def get_collection_reference_payload(
+    *,
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803
+    dataObjectId: DataObjectId,  # noqa: N803
+    collectionReferenceId: ReferenceId,  # noqa: N803
+    versionUid: VersionUidParam = None,  # noqa: N803
+) -> Collection:
+    return await service.get_collection_reference_payload(
+        uow, caller, collectionId, dataObjectId, collectionReferenceId, version_uid=versionUid
+    )
+
+
+# --- data-object references ----------------------------------------------------------------
+
+
+@router.get(
+    DO_PATH + "/dataObjectReferences",
+    operation_id="getAllDataObjectReferences",
+    tags=["dataObjectReference"],
+    summary="Get All Data Object References",
+    description="Get all dataObject references",
+    response_model=list[DataObjectReference],
+    responses=ERRORS,
+)
+async def get_all_data_object_references(
+    *,
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803
+    dataObjectId: DataObjectId,  # noqa: N803
+    versionUid: VersionUidParam = None,  # noqa: N803
+) -> list[DataObjectReference]:
+    return await service.list_data_object_references(
+        uow, caller, collectionId, dataObjectId, version_uid=versionUid
+    )
+
+
+@router.post(
+    DO_PATH + "/dataObjectReferences",
+    operation_id="createDataObjectReference",
+    tags=["dataObjectReference"],
+    summary="Create Data Object Reference",
+    description="Create a new dataObject reference",
+    status_code=201,
+    response_model=DataObjectReference,
+    responses=ERRORS,
+)
+async def create_data_object_reference(
+    *,
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803
+    dataObjectId: DataObjectId,  # noqa: N803
+    body: DataObjectReference,
+) -> DataObjectReference:
+    return await service.create_data_object_reference(uow, caller, collectionId, dataObjectId, body)
+
+
+@router.get(
+    DO_PATH + "/dataObjectReferences/{dataObjectReferenceId}",
+    operation_id="getDataObjectReference",
+    tags=["dataObjectReference"],
+    summary="Get Data Object Reference",
+    description="Get dataObject reference",
+    response_model=DataObjectReference,
+    responses=ERRORS,
+)
+async def get_data_object_reference(
+    *,
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803
+    dataObjectId: DataObjectId,  # noqa: N803
+    dataObjectReferenceId: ReferenceId,  # noqa: N803
+    versionUid: VersionUidParam = None,  # noqa: N803
+) -> DataObjectReference:
+    return await service.get_data_object_reference(
+        uow, caller, collectionId, dataObjectId, dataObjectReferenceId, version_uid=versionUid
+    )
+
+
+@router.delete(
+    DO_PATH + "/dataObjectReferences/{dataObjectReferenceId}",
+    operation_id="deleteDataObjectReference",
+    tags=["dataObjectReference"],
+    summary="Delete Data Object Reference",
+    description="Delete dataObject reference",
+    status_code=204,
+    responses=ERRORS,
+)
+async def delete_data_object_reference(
+    *,
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803
+    dataObjectId: DataObjectId,  # noqa: N803
+    dataObjectReferenceId: ReferenceId,  # noqa: N803
+) -> None:
+    await service.delete_data_object_reference(
+        uow, caller, collectionId, dataObjectId, dataObjectReferenceId
+    )
+
+
+@router.get(
+    DO_PATH + "/dataObjectReferences/{dataObjectReferenceId}/payload",
+    operation_id="getDataObjectReferencePayload",
+    tags=["dataObjectReference"],
+    summary="Get Data Object Reference Payload",
+    description="Get dataObject reference payload",
+    response_model=DataObject,
+    responses=ERRORS,
+)
+async def get_data_object_reference_payload(
+    *,
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803
+    dataObjectId: DataObjectId,  # noqa: N803
+    dataObjectReferenceId: ReferenceId,  # noqa: N803
+    versionUid: VersionUidParam = None,  # noqa: N803
+) -> DataObject:
+    return await service.get_data_object_reference_payload(
+        uow, caller, collectionId, dataObjectId, dataObjectReferenceId, version_uid=versionUid
+    )

@@ -1,0 +1,8 @@
+"""Durable background jobs (design D7): `enqueue` in the caller's unit of work, `JobRunner`
+claims and runs them in the server (embedded) or in `pyshepard worker` processes."""
+
+from pyshepard.core.jobs.models import Job, JobStatus
+from pyshepard.core.jobs.queue import enqueue, get_job
+from pyshepard.core.jobs.runner import Handler, JobRunner, default_worker_id
+
+__all__ = ["Handler", "Job", "JobRunner", "JobStatus", "default_worker_id", "enqueue", "get_job"]

@@ -1,0 +1,171 @@
+"""What every container kind shares: create, lookup with access checks, list, delete, permissions.
+
+Kind packages (`data/files`, `data/structured`, `data/timeseries`, `data/spatial`) call these and
+add their payload rules; payload cleanup on delete runs in the same unit of work.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+
+from pyshepard.auth.permissions import service as permissions
+from pyshepard.auth.permissions.policy import Action
+from pyshepard.auth.permissions.schemas import Permissions, Roles
+from pyshepard.core.clock import utcnow
+from pyshepard.core.db import UnitOfWork
+from pyshepard.core.errors import PermissionDenied, not_found
+from pyshepard.core.identity import Principal
+from pyshepard.data.containers.models import Container
+from pyshepard.data.containers.schemas import (
+    KIND_NAMES,
+    BasicContainerAttributes,
+    ContainerAttributes,
+    ContainerType,
+)
+from pyshepard.data.containers.store import ContainerStore
+from pyshepard.search.query import parse_query
+
+# kinds whose upstream wire shape carries an `oid` (Mongo bucket / collection name)
+_KINDS_WITH_OID = {ContainerType.FILE, ContainerType.STRUCTUREDDATA}
+
+# upstream's AbstractContainerService words its container refusals like this
+_DENIED = "The requested action is forbidden by the permission policies."
+_DENIED_BY_ACTION = {
+    Action.READ: f"{_DENIED} User has no READ permissions.",
+    Action.WRITE: f"{_DENIED} User has no WRITE permissions.",
+    Action.MANAGE: f"{_DENIED} User has no MANAGE permissions.",
+}
+NOT_OWNER = f"{_DENIED} User is not owner."
+
+
+def _store(uow: UnitOfWork) -> ContainerStore:
+    return ContainerStore(uow.session)
+
+
+async def create_container(
+    uow: UnitOfWork, actor: Principal, kind: ContainerType, name: str
+) -> Container:
+    """A new container, Private and owned by its creator."""
+    container = await _store(uow).create(
+        name=name,
+        type=kind.value,
+        oid=secrets.token_hex(12) if kind in _KINDS_WITH_OID else None,
+        created_at=utcnow(),
+        created_by=actor.username,
+    )
+    await permissions.create_default(uow, container.id, actor.username)
+    return container
+
+
+async def find_container(uow: UnitOfWork, container_id: int, kind: ContainerType) -> Container:
+    """The live container of that kind, without an access check; raises NotFound."""
+    container = await _store(uow).get(container_id)
+    if container is None or container.type != kind.value:
+        raise not_found(KIND_NAMES[kind], container_id)
+    return container
+
+
+async def load_container(
+    uow: UnitOfWork,
+    actor: Principal,
+    container_id: int,
+    kind: ContainerType,
+    action: Action = Action.READ,
+) -> Container:
+    """The container if `actor` may perform `action` on it; NotFound before PermissionDenied
+    (upstream checks Read first, then the action, each with its own message)."""
+    container = await find_container(uow, container_id, kind)
+    if await permissions.allows(uow, actor, action, container_id):
+        return container  # every action implies Read, so one lookup on the common path
+    readable = action is Action.READ or await permissions.allows(
+        uow, actor, Action.READ, container_id
+    )
+    raise PermissionDenied(_DENIED_BY_ACTION[action if readable else Action.READ])
+
+
+async def container_kind(uow: UnitOfWork, container_id: int) -> ContainerType | None:
+    """The kind of a live container, or None (references use it to reject wrong kinds)."""
+    container = await _store(uow).get(container_id)
+    return ContainerType(container.type) if container else None
+
+
+async def list_containers(
+    uow: UnitOfWork,
+    actor: Principal,
+    kind: ContainerType,
+    *,
+    name: str | None = None,
+    page: int | None = None,
+    size: int | None = None,
+    order_by: ContainerAttributes | None = None,
+    order_desc: bool = False,
+) -> Sequence[Container]:
+    """Containers of one kind the caller may read, filtered and paged in SQL."""
+    window = (page * size, size) if page is not None and size is not None else None
+    return await _store(uow).list(
+        kind.value,
+        permissions.filter_by_access(actor, Container.id.expression, Action.READ),
+        name=name,
+        window=window,
+        order_by=order_by,
+        order_desc=order_desc,
+    )
+
+
+async def delete_container(
+    uow: UnitOfWork, actor: Principal, container_id: int, kind: ContainerType
+) -> Container:
+    """Soft-delete; only the owner may (seed §8.3.2). The kind package removes its payload."""
+    container = await load_container(uow, actor, container_id, kind)
+    roles = await permissions.get_roles(uow, actor, container_id)
+    if not roles.owner:
+        raise PermissionDenied(NOT_OWNER)
+    container.updated_at, container.updated_by = utcnow(), actor.username
+    await _store(uow).soft_delete(container)
+    return container
+
+
+async def get_permissions(
+    uow: UnitOfWork, actor: Principal, container_id: int, kind: ContainerType
+) -> Permissions:
+    await load_container(uow, actor, container_id, kind, Action.MANAGE)
+    return await permissions.get_permissions(uow, actor, container_id)
+
+
+async def set_permissions(
+    uow: UnitOfWork, actor: Principal, container_id: int, kind: ContainerType, update: Permissions
+) -> Permissions:
+    await load_container(uow, actor, container_id, kind, Action.MANAGE)
+    return await permissions.set_permissions(uow, actor, container_id, update)
+
+
+async def get_roles(
+    uow: UnitOfWork, actor: Principal, container_id: int, kind: ContainerType
+) -> Roles:
+    await load_container(uow, actor, container_id, kind)
+    return await permissions.get_roles(uow, actor, container_id)
+
+
+async def search_containers(
+    uow: UnitOfWork,
+    actor: Principal,
+    query: str,
+    kind: ContainerType,
+    *,
+    page: int | None = None,
+    size: int | None = None,
+    order_by: BasicContainerAttributes | None = None,
+    order_desc: bool | None = None,
+) -> tuple[Sequence[Container], int]:
+    """Readable containers of `kind` (BASIC: every kind) matching the query language, one page
+    and the total count; default order createdAt descending, as upstream. Raises QueryError."""
+    window = (page * size, size) if page is not None and size is not None else None
+    return await _store(uow).search(
+        None if kind is ContainerType.BASIC else [kind.value],
+        permissions.filter_by_access(actor, Container.id.expression, Action.READ),
+        parse_query(query),
+        window=window,
+        order_by=order_by or BasicContainerAttributes.createdAt,
+        order_desc=True if order_desc is None else order_desc,
+    )

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pyshepard.core.ids import next_entity_id
+from pyshepard.data.containers.models import Container
+from pyshepard.data.containers.schemas import BasicContainerAttributes, ContainerAttributes
+from pyshepard.search.query import Column, Field, Kind, Node, QueryError, to_sql
+
+# upstream orders text attributes by toLower(...)
+_ORDER_COLUMNS: dict[ContainerAttributes, Column] = {
+    ContainerAttributes.createdAt: Container.created_at,
+    ContainerAttributes.updatedAt: Container.updated_at,
+    ContainerAttributes.name: func.lower(Container.name),
+}
+_SEARCH_ORDER: dict[BasicContainerAttributes, Column] = {
+    BasicContainerAttributes.createdAt: Container.created_at,
+    BasicContainerAttributes.createdBy: func.lower(Container.created_by),
+    BasicContainerAttributes.type: Container.type,
+    BasicContainerAttributes.id: Container.id,
+    BasicContainerAttributes.name: func.lower(Container.name),
+}
+SEARCHABLE = {
+    "id": Field(Container.id, Kind.INTEGER),
+    "name": Field(Container.name),
+    "createdBy": Field(Container.created_by),
+    "updatedBy": Field(Container.updated_by),
+    "createdAt": Field(Container.created_at, Kind.DATETIME),
+    "updatedAt": Field(Container.updated_at, Kind.DATETIME),
+}
+
+
+class ContainerStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, container_id: int) -> Container | None:
+        """The live container (any kind), or None."""
+        container = await self.session.get(Container, container_id)
+        return None if container is None or container.deleted else container
+
+    async def create(self, **fields: Any) -> Container:
+        container = Container(id=await next_entity_id(self.session), **fields)
+        self.session.add(container)
+        await self.session.flush()
+        return container
+
+    async def list(
+        self,
+        kind: str,
+        readable: ColumnElement[bool],
+        *,
+        name: str | None,
+        window: tuple[int, int] | None,
+        order_by: ContainerAttributes | None,
+        order_desc: bool,
+    ) -> Sequence[Container]:
+        statement = select(Container).where(
+            Container.type == kind, Container.deleted.is_(False), readable
+        )
+        if name is not None:
+            statement = statement.where(Container.name == name)
+        column = _ORDER_COLUMNS[order_by] if order_by else Container.id
+        statement = statement.order_by(
+            column.desc() if order_desc else column.asc(), Container.id.asc()
+        )
+        if window is not None:
+            statement = statement.offset(window[0]).limit(window[1])
+        return (await self.session.scalars(statement)).all()
+
+    async def soft_delete(self, container: Container) -> None:
+        container.deleted = True
+        await self.session.flush()
+
+    async def search(
+        self,
+        kinds: Sequence[str] | None,
+        readable: ColumnElement[bool],
+        query: Node,
+        *,
+        window: tuple[int, int] | None,
+        order_by: BasicContainerAttributes,
+        order_desc: bool,
+    ) -> tuple[Sequence[Container], int]:
+        """Readable live containers (of `kinds`, all when None) matching the query, one page of
+        them and how many match in total; filtered, ordered and paged in SQL."""
+        condition = select(Container.id).where(
+            Container.deleted.is_(False), readable, to_sql(query, SEARCHABLE)
+        )
+        if kinds is not None:
+            condition = condition.where(Container.type.in_(kinds))
+        column = _SEARCH_ORDER[order_by]
+        statement = (
+            select(Container)
+            .where(Container.id.in_(condition.scalar_subquery()))
+            .order_by(column.desc() if order_desc else column.asc(), Container.id.asc())
+        )
+        if window is not None:
+            statement = statement.offset(window[0]).limit(window[1])
+        total = select(func.count()).select_from(condition.subquery())
+        try:
+            rows = (await self.session.scalars(statement)).all()
+            count = int((await self.session.execute(total)).scalar_one())
+        except DBAPIError as exc:  # e.g. a regex Python accepts but PostgreSQL does not
+            raise QueryError("the database could not evaluate this query") from exc
+        return rows, count

@@ -1,0 +1,1 @@
+"""File containers: uploaded files whose bytes live in the BlobStore (issue 3)."""

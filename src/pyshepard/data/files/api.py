@@ -1,0 +1,492 @@
+"""HTTP routes of file containers, their files and file references."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response, StreamingResponse
+from starlette.requests import ClientDisconnect
+
+from pyshepard.api import (
+    INT32_MAX,
+    INT64_MAX,
+    SHEPARD_PREFIX,
+    Caller,
+    CollectionId,
+    DataObjectId,
+    PageParam,
+    Uow,
+    VersionUidParam,
+    error_responses,
+)
+from pyshepard.auth.permissions.schemas import Permissions, Roles
+from pyshepard.data.containers.schemas import ContainerAttributes
+from pyshepard.data.files import references, service
+from pyshepard.data.files.errors import UploadInvalid
+from pyshepard.data.files.multipart import open_file_part
+from pyshepard.data.files.schemas import FileContainer, FileReference, ShepardFile
+
+router = APIRouter(prefix=SHEPARD_PREFIX)
+
+ERRORS = error_responses(400, 401, 403, 404)
+CONTAINERS = "/fileContainers"
+ITEM = CONTAINERS + "/{fileContainerId}"
+DO_PATH = "/collections/{collectionId}/dataObjects/{dataObjectId}"
+REFERENCES = DO_PATH + "/fileReferences"
+REFERENCE = REFERENCES + "/{fileReferenceId}"
+
+FileContainerId = Annotated[int, Path(ge=0, le=INT64_MAX, description="File container id")]
+FileReferenceId = Annotated[int, Path(ge=0, le=INT64_MAX, description="File reference id")]
+Oid = Annotated[str, Path(pattern=r"\S", description="File oid")]
+# upstream: Integer size @Positive for file containers
+PositiveSize = Annotated[int | None, Query(gt=0, le=INT32_MAX)]
+
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "File which you want to upload",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+BINARY_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "ok",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    },
+    206: {"description": "partial content (Range)"},
+    304: {"description": "not modified (If-None-Match)"},
+    416: {"description": "range not satisfiable"},
+    **ERRORS,
+}
+
+
+# --- containers ------------------------------------------------------------------------------
+
+
+@router.get(
+    CONTAINERS,
+    operation_id="getAllFileContainers",
+    tags=["fileContainer"],
+    summary="Get All File Containers",
+    description="Get all file containers",
+    response_model=list[FileContainer],
+    responses=ERRORS,
+)
+async def get_all_file_containers(
+    *,
+    uow: Uow,
+    caller: Caller,
+    name: str | None = None,
+    page: PageParam = None,
+    size: PositiveSize = None,
+    orderBy: ContainerAttributes | None = None,  # noqa: N803 - upstream parameter names
+    orderDesc: bool | None = None,  # noqa: N803
+) -> list[FileContainer]:
+    return await service.list_file_containers(
+        uow,
+        caller,
+        name=name,
+        page=page,
+        size=size,
+        order_by=orderBy,
+        order_desc=bool(orderDesc),
+    )
+
+
+@router.post(
+    CONTAINERS,
+    operation_id="createFileContainer",
+    tags=["fileContainer"],
+    summary="Create File Container",
+    description="Create a new file container",
+    status_code=201,
+    response_model=FileContainer,
+    responses=ERRORS,
+)
+async def create_file_container(uow: Uow, caller: Caller, body: FileContainer) -> FileContainer:
+    return await service.create_file_container(uow, caller, body.name)
+
+
+@router.get(
+    ITEM,
+    operation_id="getFileContainer",
+    tags=["fileContainer"],
+    summary="Get File Container",
+    description="Get file container",
+    response_model=FileContainer,
+    responses=ERRORS,
+)
+async def get_file_container(
+    uow: Uow,
+    caller: Caller,
+    fileContainerId: FileContainerId,  # noqa: N803
+) -> FileContainer:
+    return await service.get_file_container(uow, caller, fileContainerId)
+
+
+@router.delete(
+    ITEM,
+    operation_id="deleteFileContainer",
+    tags=["fileContainer"],
+    summary="Delete File Container",
+    description="Delete file container",
+    status_code=204,
+    responses=ERRORS,
+)
+async def delete_file_container(
+    uow: Uow,
+    caller: Caller,
+    fileContainerId: FileContainerId,  # noqa: N803
+) -> Response:
+    await service.delete_file_container(uow, caller, fileContainerId)
+    return Response(status_code=204)
+
+
+@router.get(
+    ITEM + "/permissions",
+    operation_id="getFilePermissions",
+    tags=["fileContainer"],
+    summary="Get File Permissions",
+    description="Get permissions",
+    responses=ERRORS,
+)
+async def get_file_permissions(
+    uow: Uow,
+    caller: Caller,
+    fileContainerId: FileContainerId,  # noqa: N803
+) -> Permissions:
+    return await service.get_permissions(uow, caller, fileContainerId)
+
+
+@router.put(
+    ITEM + "/permissions",
+    operation_id="editFilePermissions",
+    tags=["fileContainer"],
+    summary="Edit File Permissions",
+    description="Edit permissions",
+    responses=ERRORS,
+)
+async def edit_file_permissions(
+    uow: Uow,
+    caller: Caller,
+    fileContainerId: FileContainerId,  # noqa: N803
+    permissions: Permissions,
+) -> Permissions:
+    return await service.set_permissions(uow, caller, fileContainerId, permissions)
+
+
+@router.get(
+    ITEM + "/roles",
+    operation_id="getFileRoles",
+    tags=["fileContainer"],
+    summary="Get File Roles",
+    description="Get roles",
+    responses=ERRORS,
+)
+async def get_file_roles(
+    uow: Uow,
+    caller: Caller,
+    fileContainerId: FileContainerId,  # noqa: N803
+) -> Roles:
+    return await service.get_roles(uow, caller, fileContainerId)
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+@router.get(
+    ITEM + "/payload",
+    operation_id="getAllFiles",
+    tags=["fileContainer"],
+    summary="Get All Files",
+    description="Get files",
+    response_model=list[ShepardFile],
+    responses=ERRORS,
+)
+async def get_all_files(
+    uow: Uow,
+    caller: Caller,
+    fileContainerId: FileContainerId,  # noqa: N803
+) -> list[ShepardFile]:
+    return await service.list_files(uow, caller, fileContainerId)
+
+
+async def _body(request: Request) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in request.stream():
+            yield chunk
+    except ClientDisconnect:
+        raise UploadInvalid("The client disconnected during the upload") from None
+
+
+@router.post(
+    ITEM + "/payload",
+    operation_id="createFile",
+    tags=["fileContainer"],
+    summary="Create File",
+    description="Upload a new file (multipart/form-data field `file`); the bytes stream to "
+    "the blob store and are never held whole in memory.",
+    status_code=201,
+    response_model=ShepardFile,
+    responses={415: {"description": "not multipart/form-data"}, **ERRORS},
+    openapi_extra=UPLOAD_BODY,
+)
+async def create_file(
+    request: Request,
+    uow: Uow,
+    caller: Caller,
+    fileContainerId: FileContainerId,  # noqa: N803
+) -> ShepardFile:
+    part = await open_file_part(request.headers.get("content-type", ""), _body(request))
+    return await service.upload_file(uow, caller, fileContainerId, part.filename, part.chunks)
+
+
+@router.get(
+    ITEM + "/payload/{oid}",
+    operation_id="getFile",
+    tags=["fileContainer"],
+    summary="Get File",
+    description="Get file (supports Range and If-None-Match)",
+    response_class=Response,
+    responses=BINARY_RESPONSE,
+)
+async def get_file(
+    request: Request,
+    uow: Uow,
+    caller: Caller,
+    fileContainerId: FileContainerId,  # noqa: N803
+    oid: Oid,
+) -> Response:
+    download = await service.open_file(uow, caller, fileContainerId, oid)
+    return _download_response(request, download)
+
+
+@router.delete(
+    ITEM + "/payload/{oid}",
+    operation_id="deleteFile",
+    tags=["fileContainer"],
+    summary="Delete File",
+    description="Delete file",
+    status_code=204,
+    responses=ERRORS,
+)
+async def delete_file(
+    uow: Uow,
+    caller: Caller,
+    fileContainerId: FileContainerId,  # noqa: N803
+    oid: Oid,
+) -> Response:
+    await service.delete_file(uow, caller, fileContainerId, oid)
+    return Response(status_code=204)
+
+
+# --- file references -------------------------------------------------------------------------
+
+
+@router.get(
+    REFERENCES,
+    operation_id="getAllFileReferences",
+    tags=["fileReference"],
+    summary="Get All File References",
+    description="Get all file references",
+    response_model=list[FileReference],
+    responses=ERRORS,
+)
+async def get_all_file_references(
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803
+    dataObjectId: DataObjectId,  # noqa: N803
+    versionUid: VersionUidParam = None,  # noqa: N803
+) -> list[FileReference]:
+    return await references.list_file_references(
+        uow, caller, collectionId, dataObjectId, version_uid=versionUid
+    )
+
+
+@router.post(
+    REFERENCES,
+    operation_id="createFileReference",
+    tags=["fileReference"],
+    summary="Create File Reference",
+    description="Create a new file reference",
+    status_code=201,
+    response_model=FileReference,
+    responses=ERRORS,
+)
+async def create_file_reference(
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803
+    dataObjectId: DataObjectId,  # noqa: N803
+    body: FileReference,
+) -> FileReference:
+    return await references.create_file_reference(uow, caller, collectionId, dataObjectId, body)
+
+
+@router.get(
+    REFERENCE,
+    operation_id="getFileReference",
+    tags=["fileReference"],
+    summary="Get File Reference",
+    description="Get file reference",
+    response_model=FileReference,
+    responses=ERRORS,
+)
+async def get_file_reference(
+    *,
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803
+    dataObjectId: DataObjectId,  # noqa: N803
+    fileReferenceId: FileReferenceId,  # noqa: N803
+    versionUid: VersionUidParam = None,  # noqa: N803
+) -> FileReference:
+    return await references.get_file_reference(
+        uow, caller, collectionId, dataObjectId, fileReferenceId, version_uid=versionUid
+    )
+
+
+@router.delete(
+    REFERENCE,
+    operation_id="deleteFileReference",
+    tags=["fileReference"],
+    summary="Delete File Reference",
+    description="Delete file reference",
+    status_code=204,
+    responses=ERRORS,
+)
+async def delete_file_reference(
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803
+    dataObjectId: DataObjectId,  # noqa: N803
+    fileReferenceId: FileReferenceId,  # noqa: N803
+) -> Response:
+    await references.delete_file_reference(uow, caller, collectionId, dataObjectId, fileReferenceId)
+    return Response(status_code=204)
+
+
+@router.get(
+    REFERENCE + "/payload",
+    operation_id="getFiles",
+    tags=["fileReference"],
+    summary="Get Files",
+    description="Get associated files",
+    response_model=list[ShepardFile],
+    responses=ERRORS,
+)
+async def get_files(
+    *,
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803
+    dataObjectId: DataObjectId,  # noqa: N803
+    fileReferenceId: FileReferenceId,  # noqa: N803
+    versionUid: VersionUidParam = None,  # noqa: N803
+) -> list[ShepardFile]:
+    return await references.get_file_reference_files(
+        uow, caller, collectionId, dataObjectId, fileReferenceId, version_uid=versionUid
+    )
+
+
+@router.get(
+    REFERENCE + "/payload/{oid}",
+    operation_id="getFilePayload",
+    tags=["fileReference"],
+    summary="Get File Payload",
+    description="Get file payload (supports Range and If-None-Match)",
+    response_class=Response,
+    responses=BINARY_RESPONSE,
+)
+async def get_file_payload(
+    *,
+    request: Request,
+    uow: Uow,
+    caller: Caller,
+    collectionId: CollectionId,  # noqa: N803
+    dataObjectId: DataObjectId,  # noqa: N803
+    fileReferenceId: FileReferenceId,  # noqa: N803
+    oid: str,
+    versionUid: VersionUidParam = None,  # noqa: N803
+) -> Response:
+    download = await references.open_file_reference_payload(
+        uow, caller, collectionId, dataObjectId, fileReferenceId, oid=oid, version_uid=versionUid
+    )
+    return _download_response(request, download)
+
+
+# --- downloads -------------------------------------------------------------------------------
+
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def _content_disposition(filename: str) -> str:
+    """Upstream's `attachment; filename="x"`, plus RFC 6266 `filename*` for non-ASCII names."""
+    fallback = "".join(c if 0x20 <= ord(c) < 0x7F and c not in '"\\' else "_" for c in filename)
+    header = f'attachment; filename="{fallback}"'
+    if fallback != filename:
+        header += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    return header
+
+
+def _byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """(first, last) of a single `bytes=` range; None when unsatisfiable or malformed."""
+    match = _RANGE.fullmatch(header.strip().replace(" ", ""))
+    if match is None or match.group(1) == match.group(2) == "":
+        return None
+    first, last = match.group(1), match.group(2)
+    if first == "":  # suffix: the last n bytes
+        length = int(last)
+        return (max(size - length, 0), size - 1) if length > 0 and size > 0 else None
+    start = int(first)
+    end = size - 1 if last == "" else min(int(last), size - 1)
+    return (start, end) if start <= end and start < size else None
+
+
+def _download_response(request: Request, download: service.FileDownload) -> Response:
+    etag = f'"{download.sha256}"'
+    headers = {
+        "Content-Disposition": _content_disposition(download.filename),
+        "ETag": etag,
+        "Accept-Ranges": "bytes",
+    }
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match and etag in {tag.strip() for tag in if_none_match.split(",")}:
+        return Response(status_code=304, headers=headers)
+    requested = request.headers.get("range")
+    if requested is not None and "," not in requested:  # several ranges: whole body (RFC 9110)
+        selected = _byte_range(requested, download.size)
+        if selected is None:
+            headers["Content-Range"] = f"bytes */{download.size}"
+            return Response(status_code=416, headers=headers)
+        start, end = selected
+        headers["Content-Range"] = f"bytes {start}-{end}/{download.size}"
+        headers["Content-Length"] = str(end - start + 1)
+        return StreamingResponse(
+            download.chunks(start, end),
+            status_code=206,
+            media_type="application/octet-stream",
+            headers=headers,
+        )
+    headers["Content-Length"] = str(download.size)
+    return StreamingResponse(
+        download.chunks(), media_type="application/octet-stream", headers=headers
+    )

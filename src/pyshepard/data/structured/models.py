@@ -1,0 +1,27 @@
+"""Structured-data documents: one row per JSON document, JSONB on PostgreSQL, JSON1 on SQLite."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pyshepard.core.db import Base, BigId, JsonDoc, UTCDateTime
+
+
+class StructuredDocument(Base):
+    __tablename__ = "structured_data"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    container_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("containers.id", ondelete="CASCADE")
+    )
+    # 24 hex digits, shaped like upstream's Mongo ObjectIds
+    oid: Mapped[str] = mapped_column(String(24), unique=True)
+    name: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    document: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+
+    __table_args__ = (Index("ix_structured_data_container_id_id", "container_id", "id"),)

@@ -1,0 +1,147 @@
+"""Every query on `structured_data`; filters compile into SQL (see `query.py`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, delete, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pyshepard.core.dialect import dialect_name
+from pyshepard.data.containers.models import Container
+from pyshepard.data.structured.models import StructuredDocument
+from pyshepard.data.structured.query import FilterError, Node, compile_filter
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A document's metadata without its body (upstream's `StructuredData`)."""
+
+    oid: str
+    name: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DocumentMatch:
+    """A document found by a search: where it lives, its metadata and its body."""
+
+    container_id: int
+    oid: str
+    name: str | None
+    created_at: datetime
+    document: dict[str, Any]
+
+
+_INFO_COLUMNS = (StructuredDocument.oid, StructuredDocument.name, StructuredDocument.created_at)
+
+
+def _info(row: Row[str, str | None, datetime]) -> DocumentInfo:
+    return DocumentInfo(oid=row.oid, name=row.name, created_at=row.created_at)
+
+
+class StructuredStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, document: StructuredDocument) -> StructuredDocument:
+        self.session.add(document)
+        await self.session.flush()
+        return document
+
+    async def infos(self, container_id: int) -> list[DocumentInfo]:
+        """Metadata of every document of the container, oldest first; bodies stay in SQL."""
+        statement = (
+            select(*_INFO_COLUMNS)
+            .where(StructuredDocument.container_id == container_id)
+            .order_by(StructuredDocument.id)
+        )
+        return [_info(row) for row in await self.session.execute(statement)]
+
+    async def infos_of(self, container_id: int, oids: Iterable[str]) -> dict[str, DocumentInfo]:
+        wanted = list(dict.fromkeys(oids))
+        if not wanted:
+            return {}
+        statement = select(*_INFO_COLUMNS).where(
+            StructuredDocument.container_id == container_id, StructuredDocument.oid.in_(wanted)
+        )
+        return {row.oid: _info(row) for row in await self.session.execute(statement)}
+
+    async def get(self, container_id: int, oid: str) -> StructuredDocument | None:
+        statement = select(StructuredDocument).where(
+            StructuredDocument.container_id == container_id, StructuredDocument.oid == oid
+        )
+        return (await self.session.scalars(statement)).one_or_none()
+
+    async def get_many(
+        self, container_id: int, oids: Sequence[str]
+    ) -> dict[str, StructuredDocument]:
+        if not oids:
+            return {}
+        statement = select(StructuredDocument).where(
+            StructuredDocument.container_id == container_id,
+            StructuredDocument.oid.in_(list(dict.fromkeys(oids))),
+        )
+        return {row.oid: row for row in await self.session.scalars(statement)}
+
+    async def delete(self, container_id: int, oid: str) -> bool:
+        statement = delete(StructuredDocument).where(
+            StructuredDocument.container_id == container_id, StructuredDocument.oid == oid
+        )
+        result = await self.session.execute(statement)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def delete_all(self, container_id: int) -> None:
+        await self.session.execute(
+            delete(StructuredDocument).where(StructuredDocument.container_id == container_id)
+        )
+
+    def matching(self, node: Node) -> ColumnElement[bool]:
+        """The WHERE clause of a filter, for this session's database."""
+        return compile_filter(
+            node,
+            document=StructuredDocument.document.expression,
+            oid=StructuredDocument.oid.expression,
+            dialect=dialect_name(self.session),
+        )
+
+    async def search(
+        self,
+        node: Node,
+        *,
+        container_ids: Sequence[int],
+        readable: ColumnElement[bool],
+        limit: int | None,
+        skip: int,
+    ) -> list[DocumentMatch]:
+        """Documents of live, readable containers matching the filter, in insertion order
+        (plain rows, not ORM objects: a search may return many)."""
+        statement = (
+            select(
+                StructuredDocument.container_id,
+                *_INFO_COLUMNS,
+                StructuredDocument.document,
+            )
+            .join(Container, Container.id == StructuredDocument.container_id)
+            .where(
+                StructuredDocument.container_id.in_(list(container_ids)),
+                Container.deleted.is_(False),
+                readable,
+                self.matching(node),
+            )
+            .order_by(StructuredDocument.id)
+            .offset(skip)
+            .limit(limit)
+        )
+        try:
+            rows = await self.session.execute(statement)
+            return [DocumentMatch(*row) for row in rows]
+        except DBAPIError as exc:
+            # PostgreSQL's regex engine refuses some patterns Python's accepts
+            if "regular expression" in str(exc.orig):
+                raise FilterError(f"invalid regular expression: {exc.orig}") from None
+            raise

@@ -1,0 +1,92 @@
+"""Reading a `TimeseriesWithDataPoints` body fast: orjson, then whole-list checks in C where
+possible (a 100 000-point request never becomes 100 000 Pydantic models)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from pyshepard.core.errors import ConstraintViolation, InvalidBody
+from pyshepard.data.timeseries.rules import BAD_VALUES, INT64_MAX, INT64_MIN, ChannelKey
+
+_TUPLE = (
+    ("measurement", "measurement"),
+    ("device", "device"),
+    ("location", "location"),
+    ("symbolicName", "symbolic_name"),
+    ("field", "field"),
+)
+_DIGITS = re.compile(r"-?\d+")
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One request's points for one channel, in request order."""
+
+    key: ChannelKey
+    timestamps: list[int]
+    values: list[Any]
+
+
+def _violation(field: str, message: str) -> ConstraintViolation:
+    return ConstraintViolation([{"field": f"createTimeseries.payload.{field}", "message": message}])
+
+
+def _tuple_text(value: Any) -> str:
+    """Jackson turns JSON scalars into the String properties; anything else is no name."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return ""
+
+
+def parse_batch(body: bytes) -> Batch:
+    """Raises InvalidBody (malformed JSON, bad timestamps) or ConstraintViolation (missing parts).
+    Values and the 5-tuple are checked later, against the channel, as upstream does."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidBody(f"Malformed JSON body: {exc}") from None
+    if not isinstance(document, dict):
+        raise InvalidBody("The body must be a JSON object {timeseries, points}")
+    timeseries = document.get("timeseries")
+    points = document.get("points")
+    if not isinstance(timeseries, dict):
+        raise _violation("timeseries", "must not be null")
+    if not isinstance(points, list) or not points:
+        raise _violation("points", "must not be empty")
+    key = ChannelKey(
+        **{name: _tuple_text(timeseries.get(wire)) for wire, name in _TUPLE},
+    )
+    try:
+        timestamps = [point.get("timestamp") for point in points]
+        values = [point.get("value") for point in points]
+    except AttributeError:
+        raise InvalidBody(BAD_VALUES) from None
+    if set(map(type, timestamps)) != {int}:
+        timestamps = [_timestamp(raw) for raw in timestamps]
+    if min(timestamps) < INT64_MIN or max(timestamps) > INT64_MAX:
+        raise InvalidBody("Timestamps must fit into a signed 64-bit integer (nanoseconds)")
+    return Batch(key, timestamps, values)
+
+
+def _timestamp(raw: Any) -> int:
+    """As Jackson reads a `long`: null → 0, integral numbers and numeric strings accepted."""
+    if raw is None:
+        return 0
+    if type(raw) is int:
+        return raw
+    if type(raw) is float and raw.is_integer():
+        return int(raw)
+    if type(raw) is str and _DIGITS.fullmatch(raw):
+        return int(raw)
+    raise InvalidBody(
+        f"Invalid timestamp {orjson.dumps(raw).decode()}: timestamps are integers, "
+        "nanoseconds since the Unix epoch"
+    )

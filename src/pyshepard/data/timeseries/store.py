@@ -1,0 +1,310 @@
+"""Every query on channels and points. Bulk paths use the driver directly: COPY (asyncpg) on
+PostgreSQL, one executemany on SQLite, both inside the request's transaction."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from decimal import Decimal
+from itertools import repeat
+from typing import Any
+
+import orjson
+from sqlalchemy import delete, select, text
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pyshepard.core.dialect import dialect_name
+from pyshepard.data.timeseries.aggregates import SQLITE_SQRT, aggregate_sql
+from pyshepard.data.timeseries.models import POINT_TABLES, Channel
+from pyshepard.data.timeseries.rules import ChannelKey, PointQuery, bucket_of
+from pyshepard.data.timeseries.schemas import AggregateFunction, FillOption
+
+# int4 namespace of the per-channel advisory locks (pg_advisory_xact_lock(int4, int4))
+_LOCK_CLASS = 0x7453
+_PG_TYPES = {"Double": "float8", "Integer": "int8", "String": "text", "Boolean": "bool"}
+# how PostgreSQL's COPY renders a value so that it already is JSON text
+_PG_JSON_VALUE = {
+    # integral doubles print as "3" below 1e15 (and "1e+15" from there): keep them doubles
+    "Double": "CASE WHEN value = floor(value) AND abs(value) < 1e15 "
+    "THEN value::text || '.0' ELSE value::text END",
+    "Integer": "value",
+    "Boolean": "CASE WHEN value THEN 'true' ELSE 'false' END",
+    "String": "to_json(value)",
+}
+_KEY_COLUMNS = ("container_id", "measurement", "device", "location", "symbolic_name", "field")
+_FLOAT_RESULTS = (AggregateFunction.MEAN, AggregateFunction.MEDIAN, AggregateFunction.STDDEV)
+
+
+def _table(channel: Channel) -> str:
+    return POINT_TABLES[channel.value_type].name
+
+
+def _points_from_pairs(encoded: bytes) -> bytes:
+    """`[[t,v],...]` (numbers or booleans) → `[{"timestamp":t,"value":v},...]`, without
+    touching the values: no comma occurs inside a JSON number or boolean."""
+    if encoded == b"[]":
+        return encoded
+    body = (
+        encoded[2:-2]
+        .replace(b"],[", b"\x00")
+        .replace(b",", b',"value":')
+        .replace(b"\x00", b'},{"timestamp":')
+    )
+    return b'[{"timestamp":' + body + b"}]"
+
+
+def _points_from_copy(data: bytes, *, strings: bool) -> bytes:
+    """COPY text lines `t<TAB>json-value` → a JSON array of points."""
+    if not data:
+        return b"[]"
+    if strings:
+        # COPY doubles backslashes; JSON text has no raw tab or newline to escape otherwise
+        data = data.replace(b"\\\\", b"\\")
+    body = data[:-1].replace(b"\t", b',"value":').replace(b"\n", b'},{"timestamp":')
+    return b'[{"timestamp":' + body + b"}]"
+
+
+def _sqrt(value: float | None) -> float | None:
+    return None if value is None else math.sqrt(value)
+
+
+class TimeseriesStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @property
+    def postgres(self) -> bool:
+        return dialect_name(self.session) == "postgresql"
+
+    async def _driver(self) -> Any:
+        """The driver connection of this session, inside the session's transaction."""
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        if self.postgres and not driver.is_in_transaction():
+            # asyncpg transactions start with SQLAlchemy's first statement
+            await self.session.execute(text("SELECT 1"))
+        return driver
+
+    # -- channels ------------------------------------------------------------------------------
+
+    async def find(self, container_id: int, key: ChannelKey) -> Channel | None:
+        statement = select(Channel).where(
+            Channel.container_id == container_id,
+            Channel.measurement == key.measurement,
+            Channel.device == key.device,
+            Channel.location == key.location,
+            Channel.symbolic_name == key.symbolic_name,
+            Channel.field == key.field,
+        )
+        return (await self.session.scalars(statement)).one_or_none()
+
+    async def find_or_create(self, container_id: int, key: ChannelKey, value_type: str) -> Channel:
+        """The channel; created with `value_type` unless a concurrent writer made it first."""
+        insert = postgres_insert if self.postgres else sqlite_insert
+        statement = (
+            insert(Channel)
+            .values(
+                container_id=container_id,
+                measurement=key.measurement,
+                device=key.device,
+                location=key.location,
+                symbolic_name=key.symbolic_name,
+                field=key.field,
+                value_type=value_type,
+            )
+            .on_conflict_do_nothing(index_elements=list(_KEY_COLUMNS))
+        )
+        await self.session.execute(statement)
+        channel = await self.find(container_id, key)
+        if channel is None:  # pragma: no cover - the insert or a committed conflict made it
+            raise RuntimeError("channel vanished after its insert")
+        return channel
+
+    async def channels(self, container_id: int) -> Sequence[Channel]:
+        statement = select(Channel).where(Channel.container_id == container_id).order_by(Channel.id)
+        return (await self.session.scalars(statement)).all()
+
+    async def channels_by_key(
+        self, container_id: int, keys: Sequence[ChannelKey]
+    ) -> dict[ChannelKey, Channel]:
+        found = {}
+        for channel in await self.channels(container_id):
+            key = ChannelKey(
+                channel.measurement,
+                channel.device,
+                channel.location,
+                channel.symbolic_name,
+                channel.field,
+            )
+            if key in keys:
+                found[key] = channel
+        return found
+
+    async def get(self, container_id: int, channel_id: int) -> Channel | None:
+        channel = await self.session.get(Channel, channel_id)
+        return channel if channel is not None and channel.container_id == container_id else None
+
+    async def delete_container(self, container_id: int) -> None:
+        """Every channel of the container and all their points."""
+        ids = select(Channel.id).where(Channel.container_id == container_id)
+        for table in POINT_TABLES.values():
+            await self.session.execute(delete(table).where(table.c.timeseries_id.in_(ids)))
+        await self.session.execute(delete(Channel).where(Channel.container_id == container_id))
+
+    # -- points --------------------------------------------------------------------------------
+
+    async def write(self, channel: Channel, timestamps: list[int], values: list[Any]) -> None:
+        """Insert points, overwriting those whose timestamps exist (the later write wins).
+        `timestamps` must be unique."""
+        driver = await self._driver()
+        table = _table(channel)
+        if not self.postgres:
+            # one executemany in the request's transaction (BEGIN IMMEDIATE: writers queue)
+            cursor = await driver.executemany(
+                f"INSERT INTO {table} (timeseries_id, ts, value) VALUES (?, ?, ?) "  # noqa: S608 - table names are constants
+                "ON CONFLICT (timeseries_id, ts) DO UPDATE SET value = excluded.value",
+                zip(repeat(channel.id), timestamps, values, strict=False),
+            )
+            await cursor.close()
+            return
+        # one writer per channel at a time: the later request wins, and a window no stored
+        # point falls into can take the COPY path without conflict handling
+        await driver.execute("SELECT pg_advisory_xact_lock($1, $2)", _LOCK_CLASS, channel.id)
+        overlaps = await driver.fetchval(
+            f"SELECT EXISTS (SELECT 1 FROM {table} WHERE timeseries_id = $1 "  # noqa: S608
+            "AND ts >= $2 AND ts <= $3)",
+            channel.id,
+            min(timestamps),
+            max(timestamps),
+        )
+        if overlaps:
+            await driver.execute(
+                f"INSERT INTO {table} (timeseries_id, ts, value) "  # noqa: S608
+                f"SELECT $1, t, v FROM unnest($2::int8[], $3::{_PG_TYPES[channel.value_type]}[]) "
+                "AS u(t, v) ON CONFLICT (timeseries_id, ts) DO UPDATE SET value = EXCLUDED.value",
+                channel.id,
+                timestamps,
+                values,
+            )
+        else:
+            await driver.copy_records_to_table(
+                table,
+                records=zip(repeat(channel.id), timestamps, values, strict=False),
+                columns=("timeseries_id", "ts", "value"),
+            )
+
+    async def read_json(self, channel: Channel, start: int, end: int) -> bytes:
+        """The points of [start, end] in time order, as a JSON array of {timestamp, value}."""
+        driver = await self._driver()
+        table = _table(channel)
+        if self.postgres:
+            chunks: list[bytes] = []
+
+            async def collect(chunk: bytes) -> None:
+                chunks.append(chunk)
+
+            await driver.copy_from_query(
+                f"SELECT ts, {_PG_JSON_VALUE[channel.value_type]} FROM {table} "  # noqa: S608
+                "WHERE timeseries_id = $1 AND ts >= $2 AND ts <= $3 ORDER BY ts",
+                channel.id,
+                start,
+                end,
+                output=collect,
+            )
+            return _points_from_copy(b"".join(chunks), strings=channel.value_type == "String")
+        rows = await self._sqlite_rows(driver, table, channel.id, start, end)
+        if channel.value_type == "String":
+            return orjson.dumps([{"timestamp": t, "value": v} for t, v in rows])
+        if channel.value_type == "Boolean":
+            rows = [(t, bool(v)) for t, v in rows]
+        return _points_from_pairs(orjson.dumps(rows))
+
+    async def read(self, channel: Channel, start: int, end: int) -> list[tuple[int, Any]]:
+        """The points of [start, end] in time order."""
+        driver = await self._driver()
+        table = _table(channel)
+        if self.postgres:
+            records = await driver.fetch(
+                f"SELECT ts, value FROM {table} "  # noqa: S608
+                "WHERE timeseries_id = $1 AND ts >= $2 AND ts <= $3 ORDER BY ts",
+                channel.id,
+                start,
+                end,
+            )
+            return [(record[0], record[1]) for record in records]
+        rows = await self._sqlite_rows(driver, table, channel.id, start, end)
+        if channel.value_type == "Boolean":
+            return [(t, bool(v)) for t, v in rows]
+        return rows
+
+    @staticmethod
+    async def _sqlite_rows(
+        driver: Any, table: str, channel_id: int, start: int, end: int
+    ) -> list[tuple[int, Any]]:
+        async with driver.execute(
+            f"SELECT ts, value FROM {table} "  # noqa: S608
+            "WHERE timeseries_id = ? AND ts >= ? AND ts <= ? ORDER BY ts",
+            (channel_id, start, end),
+        ) as cursor:
+            rows: list[tuple[int, Any]] = await cursor.fetchall()
+        return rows
+
+    async def aggregate(self, channel: Channel, query: PointQuery) -> list[tuple[int, Any]]:
+        """`query.function` per bucket, gap-filled as asked, computed by the database."""
+        if query.function is None:  # pragma: no cover - callers read raw points instead
+            raise ValueError("an aggregate function is required")
+        dialect = dialect_name(self.session)
+        sql = aggregate_sql(dialect, _table(channel), query.function, fill=query.fill)
+        params = {"tid": channel.id, "start": query.start, "end": query.end, "width": query.width}
+        if query.filled:
+            if query.end < query.start:
+                return []
+            params["first"] = bucket_of(query.start, query.width)
+            params["last"] = bucket_of(query.end, query.width)
+        await self._register_sqrt(query.function)
+        rows = (await self.session.execute(text(sql), params)).all()
+        convert = self._converter(channel.value_type, query.function, query.fill)
+        return [(row[0], convert(row[1])) for row in rows]
+
+    async def metric(
+        self, channel: Channel, start: int, end: int, function: AggregateFunction
+    ) -> Any:
+        """`function` over the whole window; COUNT of nothing is 0, anything else None."""
+        sql = aggregate_sql(dialect_name(self.session), _table(channel), function, single=True)
+        params = {"tid": channel.id, "start": start, "end": end, "width": 1}
+        await self._register_sqrt(function)
+        rows = (await self.session.execute(text(sql), params)).all()
+        if not rows:
+            return 0 if function is AggregateFunction.COUNT else None
+        return self._converter(channel.value_type, function, None)(rows[0][1])
+
+    async def _register_sqrt(self, function: AggregateFunction) -> None:
+        if function is AggregateFunction.STDDEV and not self.postgres:
+            driver = await self._driver()
+            await driver.create_function(SQLITE_SQRT, 1, _sqrt, deterministic=True)
+
+    def _converter(
+        self, value_type: str, function: AggregateFunction, fill: FillOption | None
+    ) -> Any:
+        """Turn a database result into the wire value upstream sends for it."""
+        integral = function is AggregateFunction.COUNT or (
+            value_type == "Integer" and function not in _FLOAT_RESULTS
+        )
+        boolean = value_type == "Boolean" and function is not AggregateFunction.COUNT
+
+        def convert(value: Any) -> Any:
+            if value is None:
+                return None
+            if boolean:
+                return bool(value)
+            if integral:
+                # interpolated buckets of integer aggregates are rounded, as interpolate() does
+                return round(value) if fill is FillOption.LINEAR else int(value)
+            if isinstance(value, Decimal):
+                return float(value)
+            return value
+
+        return convert

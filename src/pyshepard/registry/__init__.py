@@ -1,0 +1,1 @@
+"""DEMOS model registry: entries, validation pipeline, engines and reports."""

@@ -1,0 +1,166 @@
+"""Bad input gets a clear 4xx with a JSON body, never a 500, and stores nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import API, ApiUser
+
+
+async def _collections(client: httpx.AsyncClient, user: ApiUser) -> list[Any]:
+    response = await client.get(f"{API}/collections", headers=user.headers)
+    assert response.status_code == 200
+    result: list[Any] = response.json()
+    return result
+
+
+def _assert_json_error(response: httpx.Response, status: int) -> None:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["status"] == status
+    assert "message" in body or "violations" in body
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"{not json",
+        b'{"name": "x",}',
+        b"[1, 2, 3]",
+        b'"just a string"',
+        b"\xff\xfe\x00binary",
+        b'{"name": 17, "attributes": "no map"}',
+        b'{"name": "x", "attributes": {"k": ["not", "a", "string"]}}',
+        b'{"name": "   "}',
+        b"{}",
+    ],
+)
+async def test_malformed_collection_bodies_are_400_and_store_nothing(
+    client: httpx.AsyncClient, user: ApiUser, payload: bytes
+) -> None:
+    before = await _collections(client, user)
+    response = await client.post(
+        f"{API}/collections",
+        content=payload,
+        headers={**user.headers, "Content-Type": "application/json"},
+    )
+    _assert_json_error(response, 400)
+    assert await _collections(client, user) == before
+
+
+async def test_deeply_nested_json_is_rejected_cleanly(
+    client: httpx.AsyncClient, user: ApiUser
+) -> None:
+    depth = 100_000
+    payload = b'{"name": "x", "attributes": ' + b"[" * depth + b"]" * depth + b"}"
+    before = await _collections(client, user)
+    response = await client.post(
+        f"{API}/collections",
+        content=payload,
+        headers={**user.headers, "Content-Type": "application/json"},
+    )
+    assert 400 <= response.status_code < 500
+    assert await _collections(client, user) == before
+
+
+async def test_huge_body_is_413(client: httpx.AsyncClient, user: ApiUser) -> None:
+    payload = b'{"name": "' + b"x" * (17 * 1024 * 1024) + b'"}'
+    response = await client.post(
+        f"{API}/collections",
+        content=payload,
+        headers={**user.headers, "Content-Type": "application/json"},
+    )
+    _assert_json_error(response, 413)
+
+
+@pytest.mark.parametrize("collection_id", ["-1", "abc", "1.5", "99999999999999999999999"])
+async def test_bad_path_ids_are_400(
+    client: httpx.AsyncClient, user: ApiUser, collection_id: str
+) -> None:
+    response = await client.get(f"{API}/collections/{collection_id}", headers=user.headers)
+    _assert_json_error(response, 400)
+
+
+async def test_negative_id_gives_upstream_constraint_violation(
+    client: httpx.AsyncClient, user: ApiUser
+) -> None:
+    response = await client.get(f"{API}/collections/-1", headers=user.headers)
+    assert response.status_code == 400
+    assert response.json() == {
+        "title": "Constraint Violation",
+        "status": 400,
+        "violations": [
+            {
+                "field": "getCollection.collectionId",
+                "message": "must be greater than or equal to 0",
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "orderBy=colour",
+        "orderDesc=maybe",
+        "page=-1&size=10",
+        "page=0&size=-5",
+        "page=x&size=1",
+    ],
+)
+async def test_bad_query_parameters_are_400(
+    client: httpx.AsyncClient, user: ApiUser, query: str
+) -> None:
+    response = await client.get(f"{API}/collections?{query}", headers=user.headers)
+    _assert_json_error(response, 400)
+
+
+async def test_bad_version_uid_is_400(client: httpx.AsyncClient, user: ApiUser) -> None:
+    created = await client.post(f"{API}/collections", json={"name": "v"}, headers=user.headers)
+    assert created.status_code == 201
+    response = await client.get(
+        f"{API}/collections/{created.json()['id']}?versionUid=not-a-uuid", headers=user.headers
+    )
+    _assert_json_error(response, 400)
+
+
+async def test_unauthenticated_bad_input_is_still_401(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        f"{API}/collections", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 401
+
+
+async def test_unknown_json_properties_are_ignored(
+    client: httpx.AsyncClient, user: ApiUser
+) -> None:
+    response = await client.post(
+        f"{API}/collections",
+        json={"name": "extra", "valueType": "whatever", "createdBy": "mallory"},
+        headers=user.headers,
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["createdBy"] == user.username
+    assert body["name"] == "extra"
+    assert "valueType" not in body
+
+
+async def test_permissions_put_with_empty_body_is_400_and_changes_nothing(
+    client: httpx.AsyncClient, user: ApiUser
+) -> None:
+    created = await client.post(f"{API}/collections", json={"name": "p"}, headers=user.headers)
+    url = f"{API}/collections/{created.json()['id']}/permissions"
+    before = (await client.get(url, headers=user.headers)).json()
+    response = await client.put(url, json={}, headers=user.headers)
+    _assert_json_error(response, 400)
+    response = await client.put(
+        url,
+        json={"permissionType": "Everybody", "reader": [], "writer": [], "manager": []},
+        headers=user.headers,
+    )
+    _assert_json_error(response, 400)
+    assert (await client.get(url, headers=user.headers)).json() == before

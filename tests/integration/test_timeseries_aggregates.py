@@ -1,0 +1,157 @@
+"""The SQL aggregates, buckets and gap filling on both databases, against a plain-Python
+reference computed from the same random points (integer and double channels)."""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from pyshepard.core.db import Database, UnitOfWork
+from pyshepard.core.identity import Principal
+from pyshepard.data.containers import service as containers
+from pyshepard.data.containers.schemas import ContainerType
+from pyshepard.data.timeseries.models import Channel
+from pyshepard.data.timeseries.rules import ChannelKey, PointQuery
+from pyshepard.data.timeseries.schemas import AggregateFunction, FillOption
+from pyshepard.data.timeseries.store import TimeseriesStore
+
+F = AggregateFunction
+OWNER = Principal(username="system", via="system")
+WIDTH = 100
+START, END = 1_000, 3_999  # 30 buckets; points leave some of them empty
+
+
+def _points(kind: str) -> dict[int, Any]:
+    rng = random.Random(f"aggregates-{kind}")  # noqa: S311 - reproducible test data
+    stamps = sorted(rng.sample(range(START - 200, END + 200), 400))
+    # empty buckets inside the window: 1500..1799 and 3000..3099
+    stamps = [t for t in stamps if not (1500 <= t < 1800 or 3000 <= t < 3100)]
+    if kind == "Integer":
+        return {t: rng.randint(-50, 50) for t in stamps}
+    return {t: rng.uniform(-1e3, 1e3) for t in stamps}
+
+
+def _reference(points: dict[int, Any], function: AggregateFunction) -> dict[int, Any]:
+    buckets: dict[int, list[tuple[int, Any]]] = {}
+    for t, v in sorted(points.items()):
+        if START <= t <= END:
+            buckets.setdefault(t // WIDTH * WIDTH, []).append((t, v))
+    out = {}
+    for b, rows in buckets.items():
+        values = [v for _, v in rows]
+        out[b] = {
+            F.COUNT: len(values),
+            F.SUM: sum(values),
+            F.MIN: min(values),
+            F.MAX: max(values),
+            F.MEAN: statistics.fmean(values),
+            F.MEDIAN: statistics.median(values) * 1.0,
+            F.SPREAD: max(values) - min(values),
+            F.STDDEV: statistics.stdev(values) if len(values) > 1 else None,
+            F.FIRST: rows[0][1],
+            F.LAST: rows[-1][1],
+            F.MODE: min(
+                v for v, n in Counter(values).items() if n == max(Counter(values).values())
+            ),
+        }[function]
+    return out
+
+
+def _filled(reference: dict[int, Any], fill: FillOption) -> list[tuple[int, Any]]:
+    slots = list(range(START // WIDTH * WIDTH, END // WIDTH * WIDTH + 1, WIDTH))
+    values = [reference.get(b) for b in slots]
+    if fill is FillOption.PREVIOUS:
+        last = None
+        for i, v in enumerate(values):
+            last = v if v is not None else last
+            values[i] = last
+    if fill is FillOption.LINEAR:
+        known = [i for i, v in enumerate(values) if v is not None]
+        for i, v in enumerate(values):
+            before = [k for k in known if k < i]
+            after = [k for k in known if k > i]
+            if v is None and before and after:
+                k0, k1 = before[-1], after[0]
+                values[i] = values[k0] + (values[k1] - values[k0]) * (i - k0) / (k1 - k0)
+    return list(zip(slots, values, strict=True))
+
+
+def _close(actual: list[tuple[int, Any]], expected: list[tuple[int, Any]]) -> None:
+    assert [b for b, _ in actual] == [b for b, _ in expected]
+    for (_, got), (_, want) in zip(actual, expected, strict=True):
+        if want is None or got is None:
+            assert got == want
+        else:
+            assert got == pytest.approx(want, rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["Integer", "Double"])
+async def test_aggregates_match_a_python_reference(db: Database, kind: str) -> None:
+    points = _points(kind)
+
+    async def setup(uow: UnitOfWork) -> int:
+        container = await containers.create_container(uow, OWNER, ContainerType.TIMESERIES, "agg")
+        store = TimeseriesStore(uow.session)
+        channel = await store.find_or_create(
+            container.id, ChannelKey("m", "d", "l", "s", kind), kind
+        )
+        await store.write(channel, list(points), list(points.values()))
+        return channel.id
+
+    channel_id = await db.run(setup)
+    functions = [f for f in F if f is not F.INTEGRAL]
+
+    async def check(uow: UnitOfWork) -> None:
+        store = TimeseriesStore(uow.session)
+        channel = await uow.session.get_one(Channel, channel_id)
+        for function in functions:
+            reference = _reference(points, function)
+            plain = await store.aggregate(channel, PointQuery(START, END, function, WIDTH))
+            _close(plain, sorted(reference.items()))
+            integral = function is F.COUNT or (
+                kind == "Integer" and function not in (F.MEAN, F.MEDIAN, F.STDDEV)
+            )
+            wire_type = int if integral else float
+            assert {type(v) for _, v in plain if v is not None} == {wire_type}
+            for fill in (FillOption.NULL, FillOption.PREVIOUS, FillOption.LINEAR):
+                filled = await store.aggregate(
+                    channel, PointQuery(START, END, function, WIDTH, fill)
+                )
+                expected = _filled(reference, fill)
+                if (
+                    fill is FillOption.LINEAR
+                    and kind == "Integer"
+                    and function not in (F.MEAN, F.MEDIAN, F.STDDEV)
+                ):
+                    expected = [(b, None if v is None else round(v)) for b, v in expected]
+                if function is F.COUNT and fill is FillOption.LINEAR:
+                    expected = [(b, None if v is None else round(v)) for b, v in expected]
+                _close(filled, expected)
+            whole = await store.metric(channel, START, END, function)
+            inside = [v for t, v in sorted(points.items()) if START <= t <= END]
+            expected_whole = {
+                F.COUNT: len(inside),
+                F.SUM: sum(inside),
+                F.MIN: min(inside),
+                F.MAX: max(inside),
+                F.MEAN: statistics.fmean(inside),
+                F.MEDIAN: statistics.median(inside),
+                F.SPREAD: max(inside) - min(inside),
+                F.STDDEV: statistics.stdev(inside),
+                F.FIRST: inside[0],
+                F.LAST: inside[-1],
+                F.MODE: min(
+                    v for v, n in Counter(inside).items() if n == max(Counter(inside).values())
+                ),
+            }[function]
+            assert whole == pytest.approx(expected_whole, rel=1e-9)
+        count = await store.metric(channel, START, END, F.COUNT)
+        assert count == sum(1 for t in points if START <= t <= END)
+        assert await store.metric(channel, 10**9, 10**9 + 5, F.COUNT) == 0
+        assert await store.metric(channel, 10**9, 10**9 + 5, F.MAX) is None
+
+    await db.run(check)
