@@ -105,7 +105,9 @@ async def test_pages_and_order(client: httpx.AsyncClient, make_user: Any) -> Non
     assert first.json() == everything[0:3]
     assert third.json() == everything[6:9]
     descending = await client.get(
-        CONTAINERS, params={**mine, "orderBy": "createdAt", "orderDesc": True}, headers=owner.headers
+        CONTAINERS,
+        params={**mine, "orderBy": "createdAt", "orderDesc": True},
+        headers=owner.headers,
     )
     ascending = await client.get(
         CONTAINERS,
