@@ -1,13 +1,19 @@
-"""`pyshepard registry ...`: the model registry from the command line (no server needed)."""
+"""`pyshepard registry ...`: the model registry from the command line: offline validation, CI
+workflow files, and sync/export/import against a server's `/api/models`."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
+from pyshepard.cli.common import print_table
+from pyshepard.registry.remote.client import RegistryClient
+from pyshepard.registry.remote.export import ExportRow, export_registry
+from pyshepard.registry.remote.sync import FAILING, SyncRow, sync_path
 from pyshepard.registry.report import write_reports
+from pyshepard.registry.scaffold import ExistingFiles, init_ci
 from pyshepard.registry.validation.config import ValidationConfig
 from pyshepard.registry.validation.layout import ENTRY_FILE
 from pyshepard.registry.validation.results import EntryReport
@@ -15,14 +21,14 @@ from pyshepard.registry.validation.runner import validate_path
 
 registry_app = typer.Typer(
     name="registry",
-    help="DEMOS model registry: validate entries offline.",
+    help="DEMOS model registry: validate entries offline, CI files, sync with a server.",
     no_args_is_help=True,
 )
 
 
 @registry_app.callback()
 def registry() -> None:
-    """DEMOS model registry: validate entries offline."""
+    """DEMOS model registry: validate entries offline, CI files, sync with a server."""
 
 
 SYMBOL = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
@@ -104,4 +110,123 @@ def validate(
         typer.echo(f"no {ENTRY_FILE} found under {path}", err=True)
         raise typer.Exit(2)
     if not run.passed:
+        raise typer.Exit(1)
+
+
+@registry_app.command("init-ci")
+def init_ci_command(
+    directory: Annotated[
+        Path, typer.Argument(help="The registry repository (default: the current folder).")
+    ] = Path("."),
+    *,
+    provider: Annotated[
+        Literal["github", "gitlab", "both"],
+        typer.Option("--provider", help="Which CI system's files to write."),
+    ] = "both",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+) -> None:
+    """Write the shipped CI workflow files (validate on pull requests touching models/**, sync
+    after merges) and a starter models/README.md into DIR. Refuses to overwrite without --force
+    (exit 1, nothing written)."""
+    try:
+        written = init_ci(directory, provider=provider, force=force)
+    except ExistingFiles as exc:
+        typer.echo("refusing to overwrite (use --force):", err=True)
+        for path in exc.paths:
+            typer.echo(f"  {path}", err=True)
+        raise typer.Exit(1) from None
+    for item in written:
+        typer.echo(f"{'note' if item.note else 'wrote'}  {item.path}  {item.note}".rstrip())
+
+
+SERVER_OPTION = typer.Option(
+    "--server", help="Base URL of the pyshepard server (its API is SERVER/api/models)."
+)
+API_KEY_OPTION = typer.Option(
+    "--api-key", envvar="PYSHEPARD_API_KEY", help="API key (default: env PYSHEPARD_API_KEY)."
+)
+
+
+def _print_sync(rows: list[SyncRow]) -> None:
+    print_table(
+        ("ENTRY", "VERSION", "ACTION", "MODEL ID", "DETAIL"),
+        [(r.entry, r.version, r.action.value, r.model_id, r.detail[:200]) for r in rows],
+    )
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.action.value] = counts.get(row.action.value, 0) + 1
+    typer.echo(f"{len(rows)} entries: " + ", ".join(f"{n} {a}" for a, n in counts.items()))
+
+
+def _sync(
+    path: Path, server: str, api_key: str | None, *, include_all: bool, dry_run: bool
+) -> None:
+    if not api_key and not dry_run:
+        typer.echo("an API key is needed (--api-key or env PYSHEPARD_API_KEY)", err=True)
+        raise typer.Exit(2)
+    with RegistryClient(server, api_key=api_key) as client:
+        rows = sync_path(path, client, include_all=include_all, dry_run=dry_run)
+    if not rows:
+        typer.echo(f"no {ENTRY_FILE} found under {path}", err=True)
+        raise typer.Exit(2)
+    _print_sync(rows)
+    if any(row.action in FAILING for row in rows):
+        raise typer.Exit(1)
+
+
+@registry_app.command("sync")
+def sync_command(
+    path: Annotated[Path, typer.Argument(help="A folder of entry folders.", exists=True)],
+    *,
+    server: Annotated[str, SERVER_OPTION],
+    api_key: Annotated[str | None, API_KEY_OPTION] = None,
+    include_all: Annotated[
+        bool, typer.Option("--all", help="Every entry, not only `validation_status: approved`.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Compare with the server, submit nothing.")
+    ] = False,
+) -> None:
+    """Submit every approved entry under PATH that the server lacks (same model and version);
+    skip identical ones (same checksum); report conflicts (same version, other bytes). Prints a
+    table. Exit code: 0 ok, 1 any error or conflict, 2 no entry found or no API key."""
+    _sync(path, server, api_key, include_all=include_all, dry_run=dry_run)
+
+
+@registry_app.command("import")
+def import_command(
+    directory: Annotated[
+        Path, typer.Argument(help="A folder written by `registry export`.", exists=True)
+    ],
+    *,
+    server: Annotated[str, SERVER_OPTION],
+    api_key: Annotated[str | None, API_KEY_OPTION] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Compare with the server, submit nothing.")
+    ] = False,
+) -> None:
+    """Sync every entry in DIR, whatever its validation_status (= `sync --all`)."""
+    _sync(directory, server, api_key, include_all=True, dry_run=dry_run)
+
+
+@registry_app.command("export")
+def export_command(
+    directory: Annotated[Path, typer.Argument(help="Where the entry folders go.")],
+    *,
+    server: Annotated[str, SERVER_OPTION],
+    api_key: Annotated[str | None, API_KEY_OPTION] = None,
+) -> None:
+    """Write every model and version the caller may read into DIR as entry folders
+    (DIR/<collaboration>/<name>/<version>/: entry.json, model file, reference points,
+    companions), ready to commit to git. Exit code 1 on any error."""
+    rows: list[ExportRow] = []
+    with RegistryClient(server, api_key=api_key) as client:
+        rows = export_registry(client, directory)
+    print_table(
+        ("FOLDER", "VERSION", "STATUS", "MODEL ID", "DETAIL"),
+        [(r.folder, r.version, r.status, r.model_id, r.detail[:200]) for r in rows],
+    )
+    failed = sum(1 for row in rows if row.status == "error")
+    typer.echo(f"{len(rows)} versions exported to {directory}, {failed} errors")
+    if failed:
         raise typer.Exit(1)
