@@ -36,6 +36,7 @@ from pyshepard.data.files import api as files_api
 from pyshepard.data.spatial import api as spatial_api
 from pyshepard.data.structured import api as structured_api
 from pyshepard.data.timeseries import api as timeseries_api
+from pyshepard.registry import api as registry_api
 from pyshepard.search import api as search_api
 from pyshepard.subscriptions import api as subscriptions_api
 from pyshepard.system import api as system_api
@@ -57,6 +58,7 @@ ROUTERS: list[APIRouter] = [
     containers_api.router,
     files_api.router,
     spatial_api.router,
+    registry_api.router,
 ]
 
 
@@ -106,7 +108,14 @@ def create_app(
         allow_origins=["*"],
         allow_methods=["GET", "POST", "HEAD", "OPTIONS", "DELETE", "PUT", "PATCH"],
         allow_headers=["*"],
-        expose_headers=["Content-Disposition", "ETag", "Digest"],
+        expose_headers=[
+            "Content-Disposition",
+            "ETag",
+            "Digest",
+            "Repr-Digest",
+            "Retry-After",
+            "X-Total-Count",
+        ],
     )
     return app
 
@@ -129,7 +138,9 @@ def _install_error_handlers(app: FastAPI) -> None:
                 status_code=400,
             )
         return JSONResponse(
-            error_body(exc.status, exc.exception, exc.message), status_code=exc.status
+            error_body(exc.status, exc.exception, exc.message),
+            status_code=exc.status,
+            headers=getattr(exc, "headers", None),  # e.g. Retry-After of a 429
         )
 
     @app.exception_handler(RequestValidationError)

@@ -9,6 +9,18 @@ Runners fail jobs of kinds missing from this mapping with a clear `last_error`.
 
 from __future__ import annotations
 
-from pyshepard.core.jobs import Handler
+from collections.abc import Awaitable, Callable
 
-HANDLERS: dict[str, Handler] = {}
+from pyshepard.core.db import Database
+from pyshepard.core.jobs import Handler
+from pyshepard.registry import tasks as registry_tasks
+
+HANDLERS: dict[str, Handler] = {
+    "registry.validate": registry_tasks.validate,
+    "registry.deliver_webhook": registry_tasks.deliver_webhook,
+}
+
+# run once when a worker (or the embedded worker) starts, before it claims jobs
+STARTUP_HOOKS: list[Callable[[Database], Awaitable[None]]] = [
+    registry_tasks.revalidate_on_start,
+]

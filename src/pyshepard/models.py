@@ -17,6 +17,13 @@ from pyshepard.data.files.models import StoredFile
 from pyshepard.data.spatial.models import UNMANAGED_TABLE_PREFIX
 from pyshepard.data.structured.models import StructuredDocument
 from pyshepard.data.timeseries.models import Channel
+from pyshepard.registry.models import (
+    RegistryModel,
+    RegistryModelVersion,
+    RegistryWebhook,
+    Review,
+    ValidationRun,
+)
 from pyshepard.subscriptions.models import Subscription
 
 metadata = Base.metadata
@@ -40,6 +47,10 @@ __all__ = [
     "PermissionGrant",
     "PermissionGroupGrant",
     "Reference",
+    "RegistryModel",
+    "RegistryModelVersion",
+    "RegistryWebhook",
+    "Review",
     "SigningKey",
     "StoredFile",
     "StructuredDocument",
@@ -47,6 +58,7 @@ __all__ = [
     "User",
     "UserGroup",
     "UserGroupMember",
+    "ValidationRun",
     "entity_id_allocator",
     "include_name",
     "metadata",

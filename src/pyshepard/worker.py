@@ -13,7 +13,7 @@ from pyshepard.core.blobs import open_blob_store
 from pyshepard.core.config import Settings
 from pyshepard.core.db import Database, create_engine
 from pyshepard.core.jobs import Handler, JobRunner, default_worker_id
-from pyshepard.jobs_registry import HANDLERS
+from pyshepard.jobs_registry import HANDLERS, STARTUP_HOOKS
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ async def main(
         worker_id=default_worker_id("worker"),
         concurrency=concurrency,
     )
+    await run_startup_hooks(database)
     work = asyncio.create_task(runner.run_forever(stop), name="pyshepard-worker")
     installed = _install_signal_handlers(stop, work)
     try:
@@ -60,6 +61,16 @@ async def main(
         await database.dispose()
     if not work.cancelled():
         work.result()
+
+
+async def run_startup_hooks(database: Database) -> None:
+    """The registered start hooks (e.g. registry re-validation after an engine upgrade); a
+    failing hook is logged and does not stop the worker."""
+    for hook in STARTUP_HOOKS:
+        try:
+            await hook(database)
+        except Exception:
+            log.exception("worker start hook %s failed", getattr(hook, "__name__", hook))
 
 
 def run(settings: Settings, *, concurrency: int = 1) -> None:
@@ -96,6 +107,7 @@ async def embedded(
     """One runner as a background task of the server; on exit running jobs get `grace` seconds
     to finish before they are interrupted and handed back to the queue."""
     runner = JobRunner(database, HANDLERS, worker_id=default_worker_id("embedded"))
+    await run_startup_hooks(database)
     stop = asyncio.Event()
     task = asyncio.create_task(runner.run_forever(stop), name="pyshepard-embedded-worker")
     try:

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     registry_enabled: bool = True
     embedded_worker: bool = True
 
+    # model registry (/api/models)
+    registry_max_upload_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
+    registry_anonymous_rate_limit: int = Field(default=120, ge=0)  # per client IP per minute
+
     # subscriptions
     subscription_allow_private_callbacks: bool = False
 
