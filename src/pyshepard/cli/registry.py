@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import typer
 
 from pyshepard.cli.common import print_table
-from pyshepard.registry.remote.client import RegistryClient
+from pyshepard.registry.remote.client import RegistryClient, RegistryError
 from pyshepard.registry.remote.export import ExportRow, export_registry
 from pyshepard.registry.remote.sync import FAILING, SyncRow, sync_path
 from pyshepard.registry.report import write_reports
@@ -221,7 +221,11 @@ def export_command(
     companions), ready to commit to git. Exit code 1 on any error."""
     rows: list[ExportRow] = []
     with RegistryClient(server, api_key=api_key) as client:
-        rows = export_registry(client, directory)
+        try:
+            rows = export_registry(client, directory)
+        except RegistryError as exc:
+            typer.echo(f"export failed: {exc.message}", err=True)
+            raise typer.Exit(1) from None
     print_table(
         ("FOLDER", "VERSION", "STATUS", "MODEL ID", "DETAIL"),
         [(r.folder, r.version, r.status, r.model_id, r.detail[:200]) for r in rows],

@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -44,6 +45,16 @@ def _error_text(response: httpx.Response) -> str:
                 value = body[key]
                 return value if isinstance(value, str) else json.dumps(value)[:300]
     return json.dumps(body)[:300]
+
+
+def _attachment_name(header: str | None) -> str | None:
+    """The file name of a Content-Disposition header (RFC 6266, `filename*` preferred)."""
+    if not header:
+        return None
+    message = Message()
+    message["content-disposition"] = header
+    name = message.get_filename()
+    return name if isinstance(name, str) else None
 
 
 class RegistryClient:
@@ -116,13 +127,6 @@ class RegistryClient:
             raise
         return body if isinstance(body, dict) else None
 
-    def version_entry(self, model_id: str, version: str) -> dict[str, Any]:
-        """The entry of one version of a model."""
-        body = self._json("GET", f"{API}/{model_id}", params={"version": version})
-        if not isinstance(body, dict):
-            raise RegistryError(f"GET {API}/{model_id}: expected an entry")
-        return body
-
     def versions(self, model_id: str) -> list[dict[str, Any]]:
         """The versions of a model, each a dict with at least `version` and `checksum`."""
         body = self._json("GET", f"{API}/{model_id}/versions")
@@ -131,8 +135,18 @@ class RegistryClient:
             raise RegistryError(f"GET {API}/{model_id}/versions: expected a list")
         return [item for item in items if isinstance(item, dict)]
 
-    def download(self, path: str, target: Path, *, params: dict[str, str] | None = None) -> str:
-        """Stream a file to `target`; returns `sha256:<hex>` of the bytes written."""
+    def metadata(self, model_id: str, version: str) -> dict[str, Any]:
+        """The concept and version facts of one version (`GET /{id}/metadata?version=`)."""
+        body = self._json("GET", f"{API}/{model_id}/metadata", params={"version": version})
+        if not isinstance(body, dict):
+            raise RegistryError(f"GET {API}/{model_id}/metadata: expected an object")
+        return body
+
+    def download(
+        self, path: str, target: Path, *, params: dict[str, str] | None = None
+    ) -> tuple[str, str | None]:
+        """Stream a file to `target`; returns (`sha256:<hex>` of the bytes written, the file
+        name the server gives in Content-Disposition, if any)."""
         digest = hashlib.sha256()
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -147,9 +161,10 @@ class RegistryClient:
                     for chunk in response.iter_bytes(CHUNK):
                         digest.update(chunk)
                         sink.write(chunk)
+                name = _attachment_name(response.headers.get("content-disposition"))
         except httpx.HTTPError as exc:
             raise RegistryError(f"GET {self.server}{path}: {exc}") from exc
-        return f"sha256:{digest.hexdigest()}"
+        return f"sha256:{digest.hexdigest()}", name
 
     def submit(
         self,

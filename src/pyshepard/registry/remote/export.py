@@ -1,8 +1,9 @@
 """`pyshepard registry export`: the whole registry as entry folders, ready to commit to git.
 
 Layout: DIR/<collaboration-slug>/<name-slug>/<version>/ with entry.json (file locations made
-local), the model file, the reference points and the companion files, each checked against the
-checksum the server declares."""
+local), the model file, the reference points and the companion files. Every file is checked
+against the checksum the server declares; a version folder is written to a staging folder and
+moved into place only when complete."""
 
 from __future__ import annotations
 
@@ -14,15 +15,31 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import urlsplit
 
+from pyshepard.registry.entry import FILE_LINK_RELS
 from pyshepard.registry.remote.client import API, RegistryClient, RegistryError
 from pyshepard.registry.remote.sync import semver_key
 from pyshepard.registry.validation.layout import ENTRY_FILE
 
-# entry fields not written: volatile server views (latest report, version list, review trail)
-VOLATILE_FIELDS = frozenset(
-    {"versions", "validation", "status", "latest_version", "approved_version", "reviews"}
+# entry.json field order of an exported entry (the seed's names first)
+EXPORTED_FIELDS = (
+    "model_id",
+    "name",
+    "doi",
+    "version",
+    "domain",
+    "collaboration",
+    "file_location",
+    "checksum",
+    "reference_points",
+    "metadata",
+    "validation_status",
+    "submission_date",
+    "last_updated",
+    "format",
+    "canonical_checksum",
+    "summary",
+    "links",
 )
 
 
@@ -42,58 +59,60 @@ def slugify(text: str) -> str:
     return slug[:80].rstrip("-") or "unnamed"
 
 
-def _safe_name(name: str, fallback: str) -> str:
+def _safe_name(name: str | None, fallback: str) -> str:
     """A plain file name (no folders, no dot-names) for a file the server names."""
-    base = PurePosixPath(name.replace("\\", "/")).name
+    base = PurePosixPath((name or "").replace("\\", "/")).name
     return base if base and not base.startswith(".") else fallback
 
 
-def _server_path(client: RegistryClient, location: str) -> tuple[str, dict[str, str]] | None:
-    """The path and query of a download URL on this server (absolute or server-relative)."""
-    parts = urlsplit(location)
-    if parts.scheme in {"http", "https"}:
-        if not location.startswith(client.server + "/"):
-            return None
-    elif parts.scheme or not parts.path.startswith("/"):
-        return None
-    query = dict(pair.split("=", 1) for pair in parts.query.split("&") if "=" in pair)
-    return parts.path, query
-
-
 def export_registry(client: RegistryClient, directory: Path) -> list[ExportRow]:
-    """Export every model and version the caller may read; one row per version."""
+    """Export every model and version the caller may read; one row per version (or per model
+    whose versions could not be listed). Errors become rows with status `error`."""
     rows: list[ExportRow] = []
     taken: dict[Path, str] = {}
-    for model in sorted(client.list_models(), key=lambda m: str(m.get("model_id"))):
+    models = sorted(client.list_models(), key=lambda m: str(m.get("model_id")))
+    for model in models:
         model_id = str(model.get("model_id", ""))
         concept = (
             directory / slugify(str(model.get("collaboration", ""))) / slugify(str(model["name"]))
         )
-        if taken.setdefault(concept, model_id) != model_id:  # two names with one slug
+        if taken.setdefault(concept, model_id) != model_id:  # two names, one slug
             concept = concept.with_name(f"{concept.name}-{model_id[:8]}")
             taken[concept] = model_id
         try:
-            versions = sorted(
-                (str(info["version"]) for info in client.versions(model_id)), key=semver_key
-            )
-        except RegistryError as exc:
-            rows.append(ExportRow(str(concept), "", "error", model_id, exc.message))
+            versions = sorted(client.versions(model_id), key=lambda v: semver_key(v["version"]))
+        except (RegistryError, KeyError) as exc:
+            detail = exc.message if isinstance(exc, RegistryError) else "version without a name"
+            rows.append(ExportRow(str(concept), "", "error", model_id, detail))
             continue
-        for version in versions:
-            rows.append(_export_version(client, model_id, version, concept / version))
+        for info in versions:
+            version = str(info["version"])
+            rows.append(_export_version(client, model_id, info, concept / version))
     return rows
 
 
-def _export_version(client: RegistryClient, model_id: str, version: str, folder: Path) -> ExportRow:
+def _export_version(
+    client: RegistryClient, model_id: str, info: dict[str, Any], folder: Path
+) -> ExportRow:
+    version = str(info["version"])
     row = ExportRow(str(folder), version, model_id=model_id)
-    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=_ensure(folder.parent)))
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
     try:
-        entry = client.version_entry(model_id, version)
-        files = _download_files(client, model_id, version, entry, staging)
-        document = {k: v for k, v in entry.items() if k not in VOLATILE_FIELDS}
-        document.update(files)
+        facts = client.metadata(model_id, version)
+        files = _download_files(client, model_id, version, facts, staging)
+        document: dict[str, Any] = {
+            **facts,
+            "model_id": model_id,
+            "version": version,
+            "validation_status": info.get("validation_status"),
+            "submission_date": info.get("submission_date"),
+            "last_updated": info.get("last_updated"),
+            **files,
+        }
+        entry = {key: document[key] for key in EXPORTED_FIELDS if document.get(key) is not None}
         (staging / ENTRY_FILE).write_text(
-            json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            json.dumps(entry, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
         if folder.exists():
             shutil.rmtree(folder)
@@ -106,46 +125,55 @@ def _export_version(client: RegistryClient, model_id: str, version: str, folder:
     return row
 
 
-def _ensure(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def _download_files(
-    client: RegistryClient, model_id: str, version: str, entry: dict[str, Any], folder: Path
+    client: RegistryClient, model_id: str, version: str, facts: dict[str, Any], folder: Path
 ) -> dict[str, Any]:
-    """Download the model, reference points and companions; returns the entry fields that now
-    name local files. Every file must match its declared checksum."""
-    base = f"{API}/{model_id}/file"
-    model_name = _safe_name(str(entry.get("file_name") or ""), "model.json")
-    checksum = client.download(base, folder / model_name, params={"version": version})
-    if checksum != entry.get("checksum"):
+    """Download the model, reference points and companions; returns the entry fields that name
+    the local files. The model and companions must match their declared checksums."""
+    path = f"{API}/{model_id}/file"
+    checksum, name = client.download(path, folder / ".model", params={"version": version})
+    if checksum != facts.get("checksum"):
         raise RegistryError(
-            f"{model_name}: downloaded {checksum}, entry says {entry.get('checksum')}"
+            f"model file: downloaded {checksum}, the server declares {facts.get('checksum')}"
         )
-    fields: dict[str, Any] = {"file_location": model_name}
-    if entry.get("reference_points"):
-        location = _server_path(client, str(entry["reference_points"]))
-        if location is None:
-            raise RegistryError(
-                f"reference_points {entry['reference_points']} is not on this server"
-            )
-        name = _safe_name(str(entry.get("reference_points_name") or ""), "reference_points.json")
-        client.download(location[0], folder / name, params=location[1])
-        fields["reference_points"] = name
-    links = []
-    for link in entry.get("links") or []:
-        if isinstance(link, dict) and link.get("rel") in {"patch-of", "hs3-twin"}:
-            name = _safe_name(str(link.get("href", "")), "companion.json")
-            got = client.download(
-                f"{API}/{model_id}/file",
-                folder / name,
-                params={"version": version, "part": "companion", "name": str(link.get("href"))},
+    links: list[dict[str, Any]] = []
+    used = {ENTRY_FILE}
+    for link in facts.get("links") or []:
+        if isinstance(link, dict) and link.get("rel") in FILE_LINK_RELS:
+            href = str(link.get("href", ""))
+            local = _safe_name(href, "companion.json")
+            if local in used:
+                raise RegistryError(f"companion {href!r} clashes with another file name")
+            got, _ = client.download(
+                path, folder / local, params={"version": version, "part": href}
             )
             if link.get("checksum") and got != link["checksum"]:
-                raise RegistryError(f"{name}: downloaded {got}, link says {link['checksum']}")
-            links.append({**link, "href": name})
+                raise RegistryError(
+                    f"{href}: downloaded {got}, the link declares {link['checksum']}"
+                )
+            used.add(local)
+            links.append({**link, "href": local, "checksum": got})
         else:
             links.append(link)
-    fields["links"] = links
+    fields: dict[str, Any] = {"links": links}
+    try:
+        _, reference = client.download(
+            path, folder / ".reference", params={"version": version, "part": "reference_points"}
+        )
+    except RegistryError as exc:
+        if exc.status != 404:
+            raise
+        (folder / ".reference").unlink(missing_ok=True)
+    else:
+        reference_name = _safe_name(reference, "reference_points.json")
+        if reference_name in used:
+            reference_name = "reference_points.json"
+        (folder / ".reference").rename(folder / reference_name)
+        used.add(reference_name)
+        fields["reference_points"] = reference_name
+    model_name = _safe_name(name, "model.json")
+    if model_name in used:
+        model_name = next(n for n in ("model.json", "model-file.json") if n not in used)
+    (folder / ".model").rename(folder / model_name)
+    fields["file_location"] = model_name
     return fields

@@ -108,6 +108,11 @@ def concept_key(name: str, collaboration: str) -> tuple[str, str]:
 class _Unusable(Exception):
     """A local entry that cannot be synced (the message says why)."""
 
+    def __init__(self, message: str, raw: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.name = str((raw or {}).get("name", ""))
+        self.version = str((raw or {}).get("version", ""))
+
 
 def _read_entry(source: EntrySource) -> tuple[dict[str, Any], Entry]:
     try:
@@ -122,7 +127,7 @@ def _read_entry(source: EntrySource) -> tuple[dict[str, Any], Entry]:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
         )
-        raise _Unusable(f"invalid {ENTRY_FILE}: {problems}") from exc
+        raise _Unusable(f"invalid {ENTRY_FILE}: {problems}", raw) from exc
 
 
 def _load(source: EntrySource) -> _Local:
@@ -138,12 +143,14 @@ def _load(source: EntrySource) -> _Local:
             if path is not None and not path.is_file()
         ]
         if missing:
-            raise _Unusable("missing file(s): " + ", ".join(p.name for p in missing))
+            raise _Unusable("missing file(s): " + ", ".join(p.name for p in missing), raw)
         checksum = file_checksum(model_path)
     except (LocationError, OSError) as exc:
-        raise _Unusable(str(exc)) from exc
+        raise _Unusable(str(exc), raw) from exc
     if checksum != entry.checksum:
-        raise _Unusable(f"{model_path.name} has {checksum}, {ENTRY_FILE} declares {entry.checksum}")
+        raise _Unusable(
+            f"{model_path.name} has {checksum}, {ENTRY_FILE} declares {entry.checksum}", raw
+        )
     return _Local(
         source=source,
         raw=raw,
@@ -217,7 +224,9 @@ def sync_path(
         try:
             local = _load(source)
         except _Unusable as exc:
-            rows.append(SyncRow(entry=source.slug, detail=str(exc)))
+            rows.append(
+                SyncRow(entry=source.slug, name=exc.name, version=exc.version, detail=str(exc))
+            )
             continue
         status = local.entry.validation_status
         if include_all or status == ValidationStatus.APPROVED:
