@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +19,7 @@ from tests.registry.builders import MODELS, README_LOGPDF, logpdf_point
 
 API = "/api/models"
 SMALL_MODEL = MODELS / "pyhf" / "2-bin_1-channel.json"
+SMALL_MODEL_BYTES = SMALL_MODEL.read_bytes()
 
 
 def entry_fields(name: str | None = None, **overrides: Any) -> dict[str, Any]:
@@ -40,13 +40,13 @@ async def submit(
     client: httpx.AsyncClient,
     headers: dict[str, str] | None,
     entry: dict[str, Any] | str,
-    model: bytes | Path = SMALL_MODEL,
+    model: bytes | None = None,
     *,
     filename: str = "model.json",
     points: bytes | None = None,
     companions: dict[str, bytes] | None = None,
 ) -> httpx.Response:
-    data = model.read_bytes() if isinstance(model, Path) else model
+    data = SMALL_MODEL_BYTES if model is None else model
     files: list[tuple[str, tuple[str | None, bytes | str, str]]] = [
         ("entry", (None, entry if isinstance(entry, str) else json.dumps(entry), "text/plain")),
         ("file", (filename, data, "application/json")),

@@ -6,6 +6,7 @@ import typer
 
 from pyshepard import __version__
 from pyshepard.cli import apikeys, db, users
+from pyshepard.cli.registry_server import revalidate
 from pyshepard.cli.serve import serve
 from pyshepard.cli.worker import worker
 
@@ -32,6 +33,7 @@ app.add_typer(users.app, name="user")
 app.add_typer(apikeys.app, name="apikey")
 registry = _registry_app()
 if registry is not None:
+    registry.command("revalidate")(revalidate)
     app.add_typer(registry, name="registry")
 
 
