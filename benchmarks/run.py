@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, tuple[bool, list[str]]] = {
     "bench_spatial.py": (True, ["--points", "2000000"]),
     "bench_structured.py": (True, ["--query-docs", "500000"]),
     "bench_files.py": (False, ["--size-gb", "2"]),
+    "bench_registry.py": (False, ["--sbottom-regions", "3", "--copies", "48"]),
 }
 
 
