@@ -282,3 +282,28 @@ async def test_openapi_lists_the_registry(client: httpx.AsyncClient) -> None:
     submit_body = paths[API]["post"]["requestBody"]["content"]["multipart/form-data"]
     assert submit_body["schema"]["properties"]["entry"]["example"]["version"] == "1.0.0"
     assert MODELS.is_dir()
+
+
+async def test_start_validation_run(
+    client: httpx.AsyncClient, user: ApiUser, other_user: ApiUser, reviewer: ApiUser
+) -> None:
+    created = await submit(client, user.headers, entry_fields())
+    model_id = created.json()["model_id"]
+    _error(await client.post(f"{API}/{model_id}/validate"), 401)
+    _error(await client.post(f"{API}/{model_id}/validate", headers=other_user.headers), 404)
+    started = await client.post(f"{API}/{model_id}/validate", headers=user.headers)
+    assert started.status_code == 202, started.text
+    assert started.json()["status"] == "queued"
+    by_reviewer = await client.post(
+        f"{API}/{model_id}/validate", params={"version": "1.0.0"}, headers=reviewer.headers
+    )
+    assert by_reviewer.status_code == 202
+    _error(
+        await client.post(
+            f"{API}/{model_id}/validate", params={"version": "9.9.9"}, headers=user.headers
+        ),
+        404,
+    )
+    runs = (await client.get(f"{API}/{model_id}/runs", headers=user.headers)).json()
+    assert [r["trigger"] for r in runs] == ["submit", "manual", "manual"]
+    assert {r["run_id"] for r in runs} >= {started.json()["run_id"], by_reviewer.json()["run_id"]}
