@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
@@ -15,6 +16,8 @@ import httpx
 API = "/api/models"
 PAGE_SIZE = 100
 CHUNK = 1 << 20
+RETRIES = 5  # reads answered 429/503 with Retry-After (anonymous reads are rate-limited)
+MAX_RETRY_AFTER = 120.0
 
 
 class RegistryError(Exception):
@@ -45,6 +48,18 @@ def _error_text(response: httpx.Response) -> str:
                 value = body[key]
                 return value if isinstance(value, str) else json.dumps(value)[:300]
     return json.dumps(body)[:300]
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds to wait before retrying a rate-limited (429) or unavailable (503) read; None when
+    the answer is final (another status, or no usable Retry-After up to MAX_RETRY_AFTER)."""
+    if response.status_code not in {429, 503}:
+        return None
+    try:
+        seconds = float(response.headers.get("retry-after", ""))
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds <= MAX_RETRY_AFTER else None
 
 
 def _attachment_name(header: str | None) -> str | None:
@@ -86,10 +101,15 @@ class RegistryClient:
         self._http.close()
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
-            raise RegistryError(f"{method} {self.server}{path}: {exc}") from exc
+        for attempt in range(RETRIES + 1):
+            try:
+                response = self._http.request(method, path, **kwargs)
+            except httpx.HTTPError as exc:
+                raise RegistryError(f"{method} {self.server}{path}: {exc}") from exc
+            wait = _retry_after(response) if method == "GET" and attempt < RETRIES else None
+            if wait is None:
+                break
+            time.sleep(wait)
         if response.status_code >= 400:
             raise RegistryError(
                 f"{method} {path}: HTTP {response.status_code}: {_error_text(response)}",
@@ -149,22 +169,27 @@ class RegistryClient:
         name the server gives in Content-Disposition, if any)."""
         digest = hashlib.sha256()
         target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with self._http.stream("GET", path, params=params) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    raise RegistryError(
-                        f"GET {path}: HTTP {response.status_code}: {_error_text(response)}",
-                        status=response.status_code,
-                    )
-                with target.open("wb") as sink:
-                    for chunk in response.iter_bytes(CHUNK):
-                        digest.update(chunk)
-                        sink.write(chunk)
-                name = _attachment_name(response.headers.get("content-disposition"))
-        except httpx.HTTPError as exc:
-            raise RegistryError(f"GET {self.server}{path}: {exc}") from exc
-        return f"sha256:{digest.hexdigest()}", name
+        for attempt in range(RETRIES + 1):
+            try:
+                with self._http.stream("GET", path, params=params) as response:
+                    wait = _retry_after(response) if attempt < RETRIES else None
+                    if wait is None and response.status_code >= 400:
+                        response.read()
+                        raise RegistryError(
+                            f"GET {path}: HTTP {response.status_code}: {_error_text(response)}",
+                            status=response.status_code,
+                        )
+                    if wait is None:
+                        with target.open("wb") as sink:
+                            for chunk in response.iter_bytes(CHUNK):
+                                digest.update(chunk)
+                                sink.write(chunk)
+                        name = _attachment_name(response.headers.get("content-disposition"))
+                        return f"sha256:{digest.hexdigest()}", name
+            except httpx.HTTPError as exc:
+                raise RegistryError(f"GET {self.server}{path}: {exc}") from exc
+            time.sleep(wait)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def submit(
         self,
