@@ -126,12 +126,26 @@ async def test_export_import_round_trip(
         validation_status="approved",
         companions={"patch-of": BKGONLY},
     )
+    # a second version whose companion has the same name but other bytes (same JSON content)
+    alternative = tmp_path / "alt" / BKGONLY.name
+    alternative.parent.mkdir()
+    alternative.write_text(json.dumps(json.loads(BKGONLY.read_text()), indent=2))
+    make_entry(
+        models / "d",
+        PATCHSET,
+        model_name="patchset.json",
+        name="Patchset (signal)",
+        version="1.1.0",
+        collaboration=collaboration,
+        validation_status="approved",
+        companions={"patch-of": alternative},
+    )
     code, output = cli("sync", str(models), "--server", server.url, "--api-key", owner.api_key)
     assert code == 0, output
     before = snapshot(server, owner, collaboration)
     assert {name: sorted(m["versions"]) for name, m in before.items()} == {
         "Two bin": ["1.0.0", "2.0.0-rc.1"],
-        "Patchset (signal)": ["1.0.0"],
+        "Patchset (signal)": ["1.0.0", "1.1.0"],
     }
 
     exported = tmp_path / "export"
@@ -148,12 +162,17 @@ async def test_export_import_round_trip(
         "patchset-signal/1.0.0/entry.json",
         "patchset-signal/1.0.0/patchset.json",
         "patchset-signal/1.0.0/example_bkgonly.json",
+        "patchset-signal/1.1.0/entry.json",
+        "patchset-signal/1.1.0/patchset.json",
+        "patchset-signal/1.1.0/example_bkgonly.json",
     }
     assert files["two-bin/1.0.0/model.json"] == sha256(TWO_BIN)
     assert files["two-bin/1.0.0/reference_points.json"] == sha256(
         models / "a/reference_points.json"
     )
     assert files["patchset-signal/1.0.0/example_bkgonly.json"] == sha256(BKGONLY)
+    assert files["patchset-signal/1.1.0/example_bkgonly.json"] == sha256(alternative)
+    assert files["patchset-signal/1.1.0/entry.json"]["links"][0]["checksum"] == sha256(alternative)
     entry = files["two-bin/1.0.0/entry.json"]
     assert entry["model_id"] == before["Two bin"]["model_id"]
     assert entry["file_location"] == "model.json"
@@ -173,7 +192,7 @@ async def test_export_import_round_trip(
         "import", str(ours), "--server", fresh_server.url, "--api-key", importer.api_key
     )
     assert code == 0, output
-    assert "3 entries: 3 submitted" in output
+    assert "4 entries: 4 submitted" in output
     after = snapshot(fresh_server, importer, collaboration)
     for model in before.values():  # the importer owns the copies
         for version in model["versions"].values():
@@ -185,7 +204,7 @@ async def test_export_import_round_trip(
         "import", str(ours), "--server", fresh_server.url, "--api-key", importer.api_key
     )
     assert code == 0, output
-    assert "3 entries: 3 unchanged" in output
+    assert "4 entries: 4 unchanged" in output
     again = tmp_path / "again"
     code, output = cli(
         "export", str(again), "--server", fresh_server.url, "--api-key", importer.api_key

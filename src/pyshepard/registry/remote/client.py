@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ PAGE_SIZE = 100
 CHUNK = 1 << 20
 RETRIES = 5  # reads answered 429/503 with Retry-After (anonymous reads are rate-limited)
 MAX_RETRY_AFTER = 120.0
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 class RegistryError(Exception):
@@ -60,6 +62,13 @@ def _retry_after(response: httpx.Response) -> float | None:
     except ValueError:
         return None
     return seconds if 0 <= seconds <= MAX_RETRY_AFTER else None
+
+
+def _check_etag(path: str, response: httpx.Response, hex_digest: str) -> None:
+    """The registry's ETag is the sha256 of the bytes: a download that differs is an error."""
+    etag = response.headers.get("etag", "").removeprefix("W/").strip('"')
+    if SHA256_HEX.fullmatch(etag) and etag != hex_digest:
+        raise RegistryError(f"GET {path}: the bytes have sha256 {hex_digest}, the ETag says {etag}")
 
 
 def _attachment_name(header: str | None) -> str | None:
@@ -184,6 +193,7 @@ class RegistryClient:
                             for chunk in response.iter_bytes(CHUNK):
                                 digest.update(chunk)
                                 sink.write(chunk)
+                        _check_etag(path, response, digest.hexdigest())
                         name = _attachment_name(response.headers.get("content-disposition"))
                         return f"sha256:{digest.hexdigest()}", name
             except httpx.HTTPError as exc:
