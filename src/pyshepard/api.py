@@ -38,23 +38,25 @@ async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
 Uow = Annotated[UnitOfWork, Depends(_unit_of_work, scope="function")]
 
 
-def _principal(request: Request) -> Principal:
+async def _principal(request: Request) -> Principal:
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:
         raise Unauthenticated("Invalid/missing authorization header")
     return principal
 
 
-def _optional_principal(request: Request) -> Principal | None:
+async def _optional_principal(request: Request) -> Principal | None:
     principal: Principal | None = getattr(request.state, "principal", None)
     return principal
 
 
+# dependencies are async: FastAPI runs plain `def` dependencies in a thread pool, a thread
+# round trip per request for a mere attribute lookup
 Caller = Annotated[Principal, Depends(_principal)]
 OptionalCaller = Annotated[Principal | None, Depends(_optional_principal)]
 
 
-def request_base_url(request: Request) -> str:
+async def request_base_url(request: Request) -> str:
     configured: str = request.app.state.settings.base_url
     return configured or str(request.base_url).rstrip("/")
 

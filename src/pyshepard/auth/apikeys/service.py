@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -23,6 +24,8 @@ SIGNING_KEY_NAME = "apikeys"
 ALGORITHM = "RS256"
 MAX_NAME_LENGTH = 255  # the api_keys.name column
 _key_cache: dict[str, rsa.RSAPrivateKey] = {}
+CLAIMS_CACHE_SIZE = 4096
+_claims_cache: dict[tuple[str, int], dict[str, Any]] = {}
 
 
 @dataclass(frozen=True)
@@ -153,21 +156,34 @@ async def authenticate(uow: UnitOfWork, token: str) -> Principal:
     private_key = await _stored_key(uow)
     if private_key is None:  # no key was ever issued, so none can be valid
         raise Unauthenticated("Invalid Authentication")
+    claims = _verified_claims(token, private_key)
+    stored = await _store(uow).credential(str(claims["jti"]))
+    if stored is None or stored.jws != token or stored.username != claims["sub"]:
+        raise Unauthenticated("Invalid Authentication")
+    if stored.expires_at is not None and stored.expires_at <= utcnow():
+        raise Unauthenticated("Invalid Authentication")
+    return Principal(username=stored.username, roles=frozenset(stored.roles), via="apikey")
+
+
+def _verified_claims(token: str, key: rsa.RSAPrivateKey) -> dict[str, Any]:
+    """The token's claims once its signature checked out. The RSA verification is a pure
+    function of token and key, so its result is remembered; whether the key still counts
+    (revoked, expired, owner deleted) is asked of the database on every request."""
+    cache_key = (token, id(key))
+    cached = _claims_cache.get(cache_key)
+    if cached is not None:
+        return cached
     try:
-        claims = jwt.decode(
+        claims: dict[str, Any] = jwt.decode(
             token,
-            private_key.public_key(),
+            key.public_key(),
             algorithms=[ALGORITHM],
             options={"require": ["sub", "jti"], "verify_aud": False},
         )
     except jwt.PyJWTError as exc:
         raise Unauthenticated("Invalid Authentication") from exc
-    key = await _store(uow).get(str(claims["jti"]))
-    if key is None or key.jws != token or key.belongs_to != claims["sub"]:
-        raise Unauthenticated("Invalid Authentication")
-    if key.expires_at is not None and key.expires_at <= utcnow():
-        raise Unauthenticated("Invalid Authentication")
-    user = await users.find_user(uow, key.belongs_to)
-    if user is None:
-        raise Unauthenticated("Invalid Authentication")
-    return Principal(username=user.username, roles=frozenset(user.roles), via="apikey")
+    # a key's expiry is its row's `expires_at`, checked by the caller on every request
+    if len(_claims_cache) >= CLAIMS_CACHE_SIZE:
+        _claims_cache.pop(next(iter(_claims_cache)))
+    _claims_cache[cache_key] = claims
+    return claims

@@ -1,8 +1,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, not_, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    delete,
+    exists,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyshepard.auth.groups.models import UserGroup, UserGroupMember
@@ -40,16 +53,18 @@ class PermissionStore:
         return list(users.all()), list(groups.all())
 
     async def facts(self, entity_id: int, username: str) -> AccessFacts:
-        permission = await self.get(entity_id)
-        if permission is None:
-            return AccessFacts(False, False, PermissionType.PRIVATE, frozenset(), frozenset())
-        user_roles = await self.session.scalars(
-            select(PermissionGrant.role).where(
-                PermissionGrant.entity_id == entity_id, PermissionGrant.username == username
-            )
+        # one round trip (every request of every entity kind asks this): the permission row,
+        # the user's own roles and the roles of the live groups the user is in, tagged by source
+        own = select(
+            literal("permission").label("source"),
+            Permission.owner.label("value"),
+            Permission.permission_type.label("kind"),
+        ).where(Permission.entity_id == entity_id)
+        user_roles = select(literal("user"), PermissionGrant.role, literal(None, String)).where(
+            PermissionGrant.entity_id == entity_id, PermissionGrant.username == username
         )
-        group_roles = await self.session.scalars(
-            select(PermissionGroupGrant.role)
+        group_roles = (
+            select(literal("group"), PermissionGroupGrant.role, literal(None, String))
             .join(UserGroupMember, UserGroupMember.group_id == PermissionGroupGrant.group_id)
             .join(UserGroup, UserGroup.id == PermissionGroupGrant.group_id)
             .where(
@@ -58,12 +73,17 @@ class PermissionStore:
                 UserGroup.deleted.is_(False),
             )
         )
+        result: Result[Any] = await self.session.execute(union_all(own, user_roles, group_roles))
+        rows: list[tuple[Any, ...]] = [tuple(row) for row in result.all()]
+        permission = next((row for row in rows if row[0] == "permission"), None)
+        if permission is None:
+            return AccessFacts(False, False, PermissionType.PRIVATE, frozenset(), frozenset())
         return AccessFacts(
             has_permissions=True,
-            is_owner=permission.owner == username,
-            permission_type=permission.permission_type,
-            user_roles=frozenset(user_roles.all()),
-            group_roles=frozenset(group_roles.all()),
+            is_owner=permission[1] == username,
+            permission_type=permission[2],
+            user_roles=frozenset(row[1] for row in rows if row[0] == "user"),
+            group_roles=frozenset(row[1] for row in rows if row[0] == "group"),
         )
 
     async def replace(

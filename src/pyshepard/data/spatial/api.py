@@ -46,7 +46,7 @@ REFERENCES = "/collections/{collectionId}/dataObjects/{dataObjectId}/spatialData
 REFERENCE = REFERENCES + "/{spatialDataReferenceId}"
 
 
-def _enabled(request: Request) -> None:
+async def _enabled(request: Request) -> None:
     """`shepard.spatial-data.enabled=false` upstream: the container endpoints do not exist."""
     if not request.app.state.settings.spatial_enabled:
         raise HTTPException(status_code=404, detail="HTTP 404 Not Found")
