@@ -194,6 +194,26 @@ async def test_unknown_and_duplicate_oids_are_dropped(
     assert response.json()["structuredDataOids"] == [second["oid"], world["info"]["oid"]]
 
 
+async def test_more_oids_than_a_statement_takes_bind_parameters(
+    client: httpx.AsyncClient, user: ApiUser
+) -> None:
+    # asyncpg and SQLite cap a statement at ~32 767 parameters; the oid lookup must not hit it
+    world = await _world(client, user)
+    oids = [f"{index:024x}" for index in range(40_000)] + [world["info"]["oid"]]
+    response = await _create(client, user, world["url"], world["container"]["id"], oids)
+    assert response.status_code == 201
+    assert response.json()["structuredDataOids"] == [world["info"]["oid"]]
+    payload = await client.get(
+        f"{world['url']}/{response.json()['id']}/payload", headers=user.headers
+    )
+    assert payload.status_code == 200
+    [only] = payload.json()
+    assert only["structuredData"]["oid"] == world["info"]["oid"]
+    assert {
+        key: value for key, value in json.loads(only["payload"]).items() if key in DOCUMENT
+    } == (DOCUMENT)
+
+
 async def test_reference_body_is_validated(
     client: httpx.AsyncClient, user: ApiUser, db: Database
 ) -> None:

@@ -40,6 +40,15 @@ class DocumentMatch:
 _INFO_COLUMNS = (StructuredDocument.oid, StructuredDocument.name, StructuredDocument.created_at)
 
 
+# asyncpg allows at most 32 767 bind parameters per statement, SQLite 32 766: a reference may
+# name more documents than that, so IN lists go in chunks
+IN_LIST_CHUNK = 10_000
+
+
+def _chunks(items: list[str]) -> list[list[str]]:
+    return [items[start : start + IN_LIST_CHUNK] for start in range(0, len(items), IN_LIST_CHUNK)]
+
+
 def _info(row: Row[str, str | None, datetime]) -> DocumentInfo:
     return DocumentInfo(oid=row.oid, name=row.name, created_at=row.created_at)
 
@@ -63,13 +72,13 @@ class StructuredStore:
         return [_info(row) for row in await self.session.execute(statement)]
 
     async def infos_of(self, container_id: int, oids: Iterable[str]) -> dict[str, DocumentInfo]:
-        wanted = list(dict.fromkeys(oids))
-        if not wanted:
-            return {}
-        statement = select(*_INFO_COLUMNS).where(
-            StructuredDocument.container_id == container_id, StructuredDocument.oid.in_(wanted)
-        )
-        return {row.oid: _info(row) for row in await self.session.execute(statement)}
+        found: dict[str, DocumentInfo] = {}
+        for chunk in _chunks(list(dict.fromkeys(oids))):
+            statement = select(*_INFO_COLUMNS).where(
+                StructuredDocument.container_id == container_id, StructuredDocument.oid.in_(chunk)
+            )
+            found.update({row.oid: _info(row) for row in await self.session.execute(statement)})
+        return found
 
     async def get(self, container_id: int, oid: str) -> StructuredDocument | None:
         statement = select(StructuredDocument).where(
@@ -80,13 +89,14 @@ class StructuredStore:
     async def get_many(
         self, container_id: int, oids: Sequence[str]
     ) -> dict[str, StructuredDocument]:
-        if not oids:
-            return {}
-        statement = select(StructuredDocument).where(
-            StructuredDocument.container_id == container_id,
-            StructuredDocument.oid.in_(list(dict.fromkeys(oids))),
-        )
-        return {row.oid: row for row in await self.session.scalars(statement)}
+        found: dict[str, StructuredDocument] = {}
+        for chunk in _chunks(list(dict.fromkeys(oids))):
+            statement = select(StructuredDocument).where(
+                StructuredDocument.container_id == container_id,
+                StructuredDocument.oid.in_(chunk),
+            )
+            found.update({row.oid: row for row in await self.session.scalars(statement)})
+        return found
 
     async def delete(self, container_id: int, oid: str) -> bool:
         statement = delete(StructuredDocument).where(
