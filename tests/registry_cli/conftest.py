@@ -52,13 +52,16 @@ def _free_port() -> int:
         return port
 
 
-def _serve(database_url: str, data_dir: Path) -> Iterator[LiveServer]:
+def _serve(
+    database_url: str, data_dir: Path, env_overrides: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
     port = _free_port()
     env = {
         **os.environ,
         "PYSHEPARD_DATABASE_URL": database_url,
         "PYSHEPARD_DATA_DIR": str(data_dir),
         "PYSHEPARD_EMBEDDED_WORKER": "false",  # no validation runs: these tests move files
+        **(env_overrides or {}),
     }
     process = subprocess.Popen(  # noqa: S603 - our own server, fixed arguments
         [
@@ -104,12 +107,19 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 @pytest.fixture(scope="module")
 def fresh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A server on a new, empty (migrated) database with its own blob store."""
-    data_dir = tmp_path_factory.mktemp("server-b")
+    yield from serve_fresh(tmp_path_factory.mktemp("server-b"))
+
+
+def serve_fresh(
+    data_dir: Path, env_overrides: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """A server (environment `env_overrides` on top) on a new, migrated database in `data_dir`
+    (or on the test PostgreSQL server), dropped afterwards."""
     base = os.environ.get("PYSHEPARD_TEST_DATABASE_URL")
     if not base:
         url = f"sqlite:///{data_dir / 'fresh.db'}"
         upgrade(url)
-        yield from _serve(url, data_dir)
+        yield from _serve(url, data_dir, env_overrides)
         return
     name = f"{make_url(base).database}_fresh_{uuid.uuid4().hex[:8]}"
     asyncio.run(_admin_execute(base, f'CREATE DATABASE "{name}"'))
@@ -117,6 +127,6 @@ def fresh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
     try:
         asyncio.run(_create_postgis(url))
         upgrade(url)
-        yield from _serve(url, data_dir)
+        yield from _serve(url, data_dir, env_overrides)
     finally:
         asyncio.run(_admin_execute(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

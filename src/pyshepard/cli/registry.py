@@ -11,7 +11,14 @@ import typer
 from pyshepard.cli.common import print_table
 from pyshepard.registry.remote.client import RegistryClient, RegistryError
 from pyshepard.registry.remote.export import ExportRow, export_registry
-from pyshepard.registry.remote.sync import FAILING, SyncRow, sync_path
+from pyshepard.registry.remote.submit import (
+    NotOneEntry,
+    WaitTimeout,
+    load_one,
+    submit_entry,
+    wait_for_validation,
+)
+from pyshepard.registry.remote.sync import FAILING, SyncRow, UnusableEntry, sync_path
 from pyshepard.registry.report import write_reports
 from pyshepard.registry.scaffold import ExistingFiles, init_ci
 from pyshepard.registry.validation.config import ValidationConfig
@@ -191,6 +198,78 @@ def sync_command(
     skip identical ones (same checksum); report conflicts (same version, other bytes). Prints a
     table. Exit code: 0 ok, 1 any error or conflict, 2 no entry found or no API key."""
     _sync(path, server, api_key, include_all=include_all, dry_run=dry_run)
+
+
+# final statuses that mean the version will not be published as submitted
+REFUSED = frozenset({"failed", "rejected"})
+
+
+@registry_app.command("submit")
+def submit_command(
+    entry_dir: Annotated[
+        Path,
+        typer.Argument(help=f"One entry folder (or its {ENTRY_FILE}).", exists=True),
+    ],
+    *,
+    server: Annotated[str, SERVER_OPTION],
+    api_key: Annotated[str | None, API_KEY_OPTION] = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait", help="Poll the server until validation leaves submitted/validating."
+        ),
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, help="With --wait: give up after SECONDS.")
+    ] = 900.0,
+    interval: Annotated[
+        float, typer.Option("--interval", min=0.1, help="With --wait: seconds between polls.")
+    ] = 2.0,
+) -> None:
+    """Submit one entry folder (whatever its validation_status) as a new model or a new version
+    of your model; prints model_id, version, status and the status URL. With --wait, polls
+    `GET /api/models/{id}` and prints the final status and any failed checks. Exit code: 0
+    submitted (with --wait: awaiting_review or approved), 1 error (the server's message), local
+    files not matching entry.json, or validation failed/rejected, 2 no single entry or no API key,
+    3 --wait timed out."""
+    if not api_key:
+        typer.echo("an API key is needed (--api-key or env PYSHEPARD_API_KEY)", err=True)
+        raise typer.Exit(2)
+    try:
+        local = load_one(entry_dir)
+    except NotOneEntry as exc:
+        typer.echo(f"cannot submit {entry_dir}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except UnusableEntry as exc:
+        typer.echo(f"cannot submit {entry_dir}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    with RegistryClient(server, api_key=api_key) as client:
+        try:
+            submitted = submit_entry(client, local)
+        except RegistryError as exc:
+            typer.echo(f"submission failed: {exc.message}", err=True)
+            raise typer.Exit(1) from None
+        typer.echo(f"model_id: {submitted.model_id}")
+        typer.echo(f"version: {submitted.version}")
+        typer.echo(f"status: {submitted.status}")
+        typer.echo(f"status URL: {submitted.status_url}")
+        if not wait:
+            return
+        try:
+            final = wait_for_validation(
+                client, submitted.model_id, submitted.version, timeout=timeout, interval=interval
+            )
+        except WaitTimeout as exc:
+            typer.echo(f"timed out: {exc}", err=True)
+            raise typer.Exit(3) from None
+        except RegistryError as exc:
+            typer.echo(f"waiting failed: {exc.message}", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(f"final status: {final.status}")
+    for failure in final.failures:
+        typer.echo(f"  {failure.get('name', '?')}: {str(failure.get('message', ''))[:400]}")
+    if final.status in REFUSED:
+        raise typer.Exit(1)
 
 
 @registry_app.command("import")

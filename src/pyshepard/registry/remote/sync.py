@@ -68,7 +68,9 @@ class SyncRow:
 
 
 @dataclass
-class _Local:
+class LocalEntry:
+    """An entry folder ready to submit: its entry.json (raw and parsed) and the files to send."""
+
     source: EntrySource
     raw: dict[str, Any]
     entry: Entry
@@ -105,8 +107,8 @@ def concept_key(name: str, collaboration: str) -> tuple[str, str]:
     return (name.strip().casefold(), collaboration.strip().casefold())
 
 
-class _Unusable(Exception):
-    """A local entry that cannot be synced (the message says why)."""
+class UnusableEntry(Exception):
+    """A local entry that cannot be submitted (the message says why)."""
 
     def __init__(self, message: str, raw: dict[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -118,20 +120,20 @@ def _read_entry(source: EntrySource) -> tuple[dict[str, Any], Entry]:
     try:
         raw = json.loads(source.entry_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise _Unusable(f"{ENTRY_FILE} is not readable JSON: {exc}") from exc
+        raise UnusableEntry(f"{ENTRY_FILE} is not readable JSON: {exc}") from exc
     if not isinstance(raw, dict):
-        raise _Unusable(f"{ENTRY_FILE} is not a JSON object")
+        raise UnusableEntry(f"{ENTRY_FILE} is not a JSON object")
     try:
         return raw, Entry.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
         )
-        raise _Unusable(f"invalid {ENTRY_FILE}: {problems}", raw) from exc
+        raise UnusableEntry(f"invalid {ENTRY_FILE}: {problems}", raw) from exc
 
 
-def _load(source: EntrySource) -> _Local:
-    """The entry and its files; raises _Unusable when a file is missing or does not match."""
+def load_entry(source: EntrySource) -> LocalEntry:
+    """The entry and its files; raises UnusableEntry when a file is missing or does not match."""
     raw, entry = _read_entry(source)
     try:
         model_path = source.resolve(entry.file_location)
@@ -143,15 +145,15 @@ def _load(source: EntrySource) -> _Local:
             if path is not None and not path.is_file()
         ]
         if missing:
-            raise _Unusable("missing file(s): " + ", ".join(p.name for p in missing), raw)
+            raise UnusableEntry("missing file(s): " + ", ".join(p.name for p in missing), raw)
         checksum = file_checksum(model_path)
     except (LocationError, OSError) as exc:
-        raise _Unusable(str(exc), raw) from exc
+        raise UnusableEntry(str(exc), raw) from exc
     if checksum != entry.checksum:
-        raise _Unusable(
+        raise UnusableEntry(
             f"{model_path.name} has {checksum}, {ENTRY_FILE} declares {entry.checksum}", raw
         )
-    return _Local(
+    return LocalEntry(
         source=source,
         raw=raw,
         entry=entry,
@@ -170,7 +172,7 @@ class _Remote:
         self._concepts: dict[tuple[str, str], str] | None = None
         self._versions: dict[str, dict[str, str]] = {}
 
-    def model_id(self, local: _Local) -> str | None:
+    def model_id(self, local: LocalEntry) -> str | None:
         if local.entry.model_id is not None:
             model_id = str(local.entry.model_id)
             if model_id in self._versions or self.client.get_model(model_id) is not None:
@@ -195,7 +197,7 @@ class _Remote:
             }
         return self._versions[model_id]
 
-    def record(self, local: _Local, model_id: str) -> None:
+    def record(self, local: LocalEntry, model_id: str) -> None:
         if self._concepts is not None:
             self._concepts[concept_key(local.entry.name, local.entry.collaboration)] = model_id
         self.versions(model_id)[local.entry.version] = local.checksum
@@ -219,11 +221,11 @@ def sync_path(
     Entries are submitted per concept in semantic-version order, so the newest version ends up
     the latest on the server. Server and transport errors become `error` rows."""
     rows: list[SyncRow] = []
-    loaded: list[_Local] = []
+    loaded: list[LocalEntry] = []
     for source in discover(path):
         try:
-            local = _load(source)
-        except _Unusable as exc:
+            local = load_entry(source)
+        except UnusableEntry as exc:
             rows.append(
                 SyncRow(entry=source.slug, name=exc.name, version=exc.version, detail=str(exc))
             )
@@ -259,7 +261,7 @@ def sync_path(
     return rows
 
 
-def _sync_one(local: _Local, remote: _Remote, *, dry_run: bool) -> SyncRow:
+def _sync_one(local: LocalEntry, remote: _Remote, *, dry_run: bool) -> SyncRow:
     row = SyncRow(entry=local.source.slug, name=local.entry.name, version=local.entry.version)
     try:
         model_id = remote.model_id(local)
