@@ -59,6 +59,11 @@ class PayloadTooLarge(DomainError):
     exception = "PayloadTooLargeException"
 
 
+class UnsupportedMediaType(DomainError):
+    status = 415
+    exception = "NotSupportedException"
+
+
 class ConstraintViolation(DomainError):
     """Bean-validation style failure, rendered as `{title, status, violations[]}`."""
 

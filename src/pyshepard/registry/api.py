@@ -12,13 +12,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
-from python_multipart.multipart import parse_options_header
-from starlette.requests import ClientDisconnect
 
-from pyshepard.api import BaseUrl, Caller, OptionalCaller, Uow, error_responses
+from pyshepard.api import BaseUrl, Caller, OptionalCaller, Uow, database, error_responses
+from pyshepard.core.db import UnitOfWork
 from pyshepard.core.errors import DomainError, NotFound
-from pyshepard.data.files.errors import UnsupportedMediaType, UploadInvalid
-from pyshepard.data.files.multipart import _filename, _Reader
+from pyshepard.multipart import form_parts, request_body
 from pyshepard.registry import service
 from pyshepard.registry.schemas import (
     SUBMIT_EXAMPLE,
@@ -76,7 +74,7 @@ class SlidingWindow:
             del self.hits[client]
 
 
-def _registry_reads(request: Request) -> None:
+async def _registry_reads(request: Request) -> None:
     """Registry on (setting `registry_enabled`); anonymous callers rate-limited per IP."""
     settings = request.app.state.settings
     if not settings.registry_enabled:
@@ -99,6 +97,20 @@ def _registry_reads(request: Request) -> None:
             wait,
         )
 
+
+async def _reading(request: Request) -> AsyncIterator[UnitOfWork]:
+    """A read-only unit of work for the GET routes: no write lock on SQLite, so reads run
+    beside a writer (WAL) instead of queueing behind it; nothing is committed."""
+    uow = database(request).unit_of_work(read_only=True)
+    try:
+        yield uow
+    finally:
+        await uow.rollback()
+        await uow.session.close()
+
+
+# scope="function": the transaction ends before the response streams (downloads read blobs only)
+ReadUow = Annotated[UnitOfWork, Depends(_reading, scope="function")]
 
 router = APIRouter(prefix=PREFIX, tags=[TAG], dependencies=[Depends(_registry_reads)])
 
@@ -147,37 +159,15 @@ FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _body(request: Request) -> AsyncIterator[bytes]:
-    try:
-        async for chunk in request.stream():
-            yield chunk
-    except ClientDisconnect:
-        raise UploadInvalid("The client disconnected during the upload") from None
-
-
 async def _form_parts(request: Request) -> AsyncIterator[service.UploadPart]:
-    content_type = request.headers.get("content-type", "")
-    media_type, options = parse_options_header(content_type)
-    if media_type != b"multipart/form-data":
-        raise UnsupportedMediaType(
-            "Submit a model as multipart/form-data (fields entry, file, reference_points, "
-            f"companion), not {content_type!r}"
-        )
-    boundary = options.get(b"boundary")
-    if not boundary:
-        raise UploadInvalid("The multipart/form-data content type has no boundary")
-    reader = _Reader(boundary, _body(request))
-    while (event := await reader.next()) is not None:
-        kind, headers = event
-        if kind != "headers":
-            continue
-        disposition = headers.get(b"content-disposition", b"")
-        _, params = parse_options_header(disposition)
-        name = params.get(b"name", b"").decode("latin-1")
-        chunks = reader.part_data()
-        yield service.UploadPart(name=name, filename=_filename(disposition, params), chunks=chunks)
-        async for _ in chunks:  # whatever the consumer left unread
-            pass
+    parts = form_parts(
+        request.headers.get("content-type", ""),
+        request_body(request),
+        wrong_type="Submit a model as multipart/form-data (fields entry, file, "
+        "reference_points, companion)",
+    )
+    async for part in parts:
+        yield service.UploadPart(name=part.name, filename=part.filename, chunks=part.chunks)
 
 
 def _quoted_filename(name: str) -> str:
@@ -219,7 +209,7 @@ def _stream(request: Request, download: service.Download, *, inline: bool = Fals
 )
 async def list_models(
     *,
-    uow: Uow,
+    uow: ReadUow,
     caller: OptionalCaller,
     base_url: BaseUrl,
     response: Response,
@@ -260,7 +250,7 @@ async def submit_model(request: Request, uow: Uow, caller: Caller, base_url: Bas
 )
 async def search_models(
     *,
-    uow: Uow,
+    uow: ReadUow,
     caller: OptionalCaller,
     base_url: BaseUrl,
     q: Annotated[str, Query(min_length=1, max_length=500, examples=["shapesys"])],
@@ -280,7 +270,7 @@ async def search_models(
 )
 async def filter_models(
     *,
-    uow: Uow,
+    uow: ReadUow,
     caller: OptionalCaller,
     base_url: BaseUrl,
     domain: Annotated[str | None, Query(examples=["particle_physics"])] = None,
@@ -334,7 +324,7 @@ async def create_webhook(uow: Uow, caller: Caller, body: WebhookCreate) -> Webho
     response_model=list[Webhook],
     responses=ERRORS,
 )
-async def list_webhooks(uow: Uow, caller: Caller) -> list[Webhook]:
+async def list_webhooks(uow: ReadUow, caller: Caller) -> list[Webhook]:
     return await service.list_webhooks(uow, caller)
 
 
@@ -363,7 +353,7 @@ async def delete_webhook(
     responses=ERRORS,
 )
 async def get_model(
-    uow: Uow, caller: OptionalCaller, base_url: BaseUrl, model_id: ModelId
+    uow: ReadUow, caller: OptionalCaller, base_url: BaseUrl, model_id: ModelId
 ) -> ModelEntry:
     return await service.render_entry(uow, caller, model_id, base_url=base_url)
 
@@ -405,7 +395,7 @@ async def delete_model(uow: Uow, caller: Caller, model_id: ModelId) -> Response:
 async def get_model_file(
     *,
     request: Request,
-    uow: Uow,
+    uow: ReadUow,
     caller: OptionalCaller,
     model_id: ModelId,
     version: VersionQuery = None,
@@ -422,7 +412,7 @@ async def get_model_file(
     responses=ERRORS,
 )
 async def get_model_metadata(
-    uow: Uow, caller: OptionalCaller, model_id: ModelId, version: VersionQuery = None
+    uow: ReadUow, caller: OptionalCaller, model_id: ModelId, version: VersionQuery = None
 ) -> dict[str, Any]:
     return await service.model_metadata(uow, caller, model_id, version=version)
 
@@ -434,7 +424,9 @@ async def get_model_metadata(
     response_model=list[VersionInfo],
     responses=ERRORS,
 )
-async def get_versions(uow: Uow, caller: OptionalCaller, model_id: ModelId) -> list[VersionInfo]:
+async def get_versions(
+    uow: ReadUow, caller: OptionalCaller, model_id: ModelId
+) -> list[VersionInfo]:
     return await service.list_versions(uow, caller, model_id)
 
 
@@ -459,7 +451,7 @@ async def validate_model(
     response_model=list[RunInfo],
     responses=ERRORS,
 )
-async def get_runs(uow: Uow, caller: OptionalCaller, model_id: ModelId) -> list[RunInfo]:
+async def get_runs(uow: ReadUow, caller: OptionalCaller, model_id: ModelId) -> list[RunInfo]:
     return await service.list_runs(uow, caller, model_id)
 
 
@@ -473,7 +465,7 @@ async def get_runs(uow: Uow, caller: OptionalCaller, model_id: ModelId) -> list[
     },
 )
 async def get_report(
-    uow: Uow,
+    uow: ReadUow,
     caller: OptionalCaller,
     model_id: ModelId,
     version: VersionQuery = None,
@@ -493,7 +485,7 @@ async def get_report(
     responses=ERRORS,
 )
 async def list_visualisations(
-    uow: Uow,
+    uow: ReadUow,
     caller: OptionalCaller,
     base_url: BaseUrl,
     model_id: ModelId,
@@ -512,7 +504,7 @@ async def list_visualisations(
 async def get_visualisation(
     *,
     request: Request,
-    uow: Uow,
+    uow: ReadUow,
     caller: OptionalCaller,
     model_id: ModelId,
     name: Annotated[str, Path(max_length=255)],
@@ -556,6 +548,6 @@ async def review_model(
     response_class=Response,
     responses={200: {"content": {"image/svg+xml": {}}, "description": "badge"}, **ERRORS},
 )
-async def get_badge(uow: Uow, caller: OptionalCaller, model_id: ModelId) -> Response:
+async def get_badge(uow: ReadUow, caller: OptionalCaller, model_id: ModelId) -> Response:
     svg = await service.badge(uow, caller, model_id)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})

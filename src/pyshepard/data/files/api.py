@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from starlette.requests import ClientDisconnect
 
 from pyshepard.api import (
     INT32_MAX,
@@ -26,9 +24,9 @@ from pyshepard.api import (
 from pyshepard.auth.permissions.schemas import Permissions, Roles
 from pyshepard.data.containers.schemas import ContainerAttributes
 from pyshepard.data.files import references, service
-from pyshepard.data.files.errors import UploadInvalid
 from pyshepard.data.files.multipart import open_file_part
 from pyshepard.data.files.schemas import FileContainer, FileReference, ShepardFile
+from pyshepard.multipart import request_body
 
 router = APIRouter(prefix=SHEPARD_PREFIX)
 
@@ -228,14 +226,6 @@ async def get_all_files(
     return await service.list_files(uow, caller, fileContainerId)
 
 
-async def _body(request: Request) -> AsyncIterator[bytes]:
-    try:
-        async for chunk in request.stream():
-            yield chunk
-    except ClientDisconnect:
-        raise UploadInvalid("The client disconnected during the upload") from None
-
-
 @router.post(
     ITEM + "/payload",
     operation_id="createFile",
@@ -254,7 +244,7 @@ async def create_file(
     caller: Caller,
     fileContainerId: FileContainerId,  # noqa: N803
 ) -> ShepardFile:
-    part = await open_file_part(request.headers.get("content-type", ""), _body(request))
+    part = await open_file_part(request.headers.get("content-type", ""), request_body(request))
     return await service.upload_file(uow, caller, fileContainerId, part.filename, part.chunks)
 
 

@@ -1,21 +1,12 @@
 from __future__ import annotations
 
-from pyshepard.core.errors import DomainError, InvalidInput, NotFound
+from pyshepard.core.errors import DomainError, NotFound
 
 
 class FileNotFound(NotFound):
     """Upstream raises JAX-RS NotFoundException for unknown oids."""
 
     exception = "NotFoundException"
-
-
-class UploadInvalid(InvalidInput):
-    exception = "InvalidBodyException"
-
-
-class UnsupportedMediaType(DomainError):
-    status = 415
-    exception = "NotSupportedException"
 
 
 class BlobVanished(DomainError):
