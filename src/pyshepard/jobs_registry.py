@@ -12,12 +12,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from pyshepard.core.db import Database
-from pyshepard.core.jobs import Handler
+from pyshepard.core.jobs import FailureHook, Handler
 from pyshepard.registry import tasks as registry_tasks
 
 HANDLERS: dict[str, Handler] = {
     "registry.validate": registry_tasks.validate,
     "registry.deliver_webhook": registry_tasks.deliver_webhook,
+}
+
+# run when a job of the kind has failed for good (every attempt failed, or the last attempt's
+# lease expired), in the transaction that records the failure: e.g. a validation run whose job
+# gave up is recorded as failed instead of staying `running`
+FAILURE_HOOKS: dict[str, FailureHook] = {
+    "registry.validate": registry_tasks.validation_failed,
 }
 
 # run once when a worker (or the embedded worker) starts, before it claims jobs

@@ -13,7 +13,7 @@ from pyshepard.core.blobs import open_blob_store
 from pyshepard.core.config import Settings
 from pyshepard.core.db import Database, create_engine
 from pyshepard.core.jobs import Handler, JobRunner, default_worker_id
-from pyshepard.jobs_registry import HANDLERS, STARTUP_HOOKS
+from pyshepard.jobs_registry import FAILURE_HOOKS, HANDLERS, STARTUP_HOOKS
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ async def main(
         database,
         HANDLERS if handlers is None else handlers,
         worker_id=default_worker_id("worker"),
+        failure_hooks=FAILURE_HOOKS,
         concurrency=concurrency,
     )
     await run_startup_hooks(database)
@@ -106,7 +107,12 @@ async def embedded(
 ) -> AsyncIterator[JobRunner]:
     """One runner as a background task of the server; on exit running jobs get `grace` seconds
     to finish before they are interrupted and handed back to the queue."""
-    runner = JobRunner(database, HANDLERS, worker_id=default_worker_id("embedded"))
+    runner = JobRunner(
+        database,
+        HANDLERS,
+        worker_id=default_worker_id("embedded"),
+        failure_hooks=FAILURE_HOOKS,
+    )
     await run_startup_hooks(database)
     stop = asyncio.Event()
     task = asyncio.create_task(runner.run_forever(stop), name="pyshepard-embedded-worker")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -9,6 +10,7 @@ from sqlalchemy import ColumnElement, Select, delete, false, func, or_, select, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pyshepard.core.dialect import is_postgres
 from pyshepard.core.errors import Conflict
 from pyshepard.core.identity import Principal
 from pyshepard.registry.models import (
@@ -157,6 +159,17 @@ class RegistryStore:
         )
         return rows.all()
 
+    async def versions_of_models(self, model_ids: Sequence[str]) -> Sequence[RegistryModelVersion]:
+        """The versions of many models in one query (a page of entries)."""
+        if not model_ids:
+            return []
+        rows = await self.session.scalars(
+            select(RegistryModelVersion)
+            .where(RegistryModelVersion.model_id.in_(model_ids))
+            .order_by(RegistryModelVersion.submission_date, RegistryModelVersion.id)
+        )
+        return rows.all()
+
     async def version(self, model_id: str, version: str) -> RegistryModelVersion | None:
         result: RegistryModelVersion | None = await self.session.scalar(
             select(RegistryModelVersion).where(
@@ -179,6 +192,21 @@ class RegistryStore:
                 f"Version {version.version} of model {version.model_id} exists already"
             ) from None
         return version
+
+    async def lock_blob(self, key: str) -> None:
+        """Serialise, until this transaction ends, everyone who adds or drops a use of `key`
+        (a submission recording its files, a cleanup deleting unused blobs).
+
+        PostgreSQL: a transaction-scoped advisory lock on the key's hash. SQLite: write
+        transactions begin IMMEDIATE (core.db) and so exclude each other; this makes sure the
+        transaction has begun (holds the write lock) before the caller looks at the blob.
+        """
+        if is_postgres(self.session):
+            digest = hashlib.sha256(b"registry-blob:" + key.encode()).digest()[:8]
+            lock_id = int.from_bytes(digest, "big", signed=True)
+            await self.session.execute(select(func.pg_advisory_xact_lock(lock_id)))
+        else:
+            await self.session.connection()
 
     async def blob_referenced(self, key: str) -> bool:
         """Whether any version or run still uses the blob `key`."""
@@ -231,6 +259,30 @@ class RegistryStore:
             query.order_by(ValidationRun.created_at.desc(), ValidationRun.id.desc()).limit(1)
         )
         return result
+
+    async def latest_runs(self, version_ids: Sequence[str]) -> dict[str, ValidationRun]:
+        """The newest run of each version, in one query (a page of entries)."""
+        if not version_ids:
+            return {}
+        newest = (
+            select(
+                ValidationRun.id,
+                func.row_number()
+                .over(
+                    partition_by=ValidationRun.version_id,
+                    order_by=(ValidationRun.created_at.desc(), ValidationRun.id.desc()),
+                )
+                .label("rank"),
+            )
+            .where(ValidationRun.version_id.in_(version_ids))
+            .subquery()
+        )
+        rows = await self.session.scalars(
+            select(ValidationRun)
+            .join(newest, newest.c.id == ValidationRun.id)
+            .where(newest.c.rank == 1)
+        )
+        return {run.version_id: run for run in rows.all()}
 
     async def pending_run(self, version_id: str) -> ValidationRun | None:
         result: ValidationRun | None = await self.session.scalar(

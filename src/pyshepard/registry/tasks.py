@@ -16,10 +16,9 @@ from urllib.parse import urlsplit
 import anyio
 import httpx
 
-from pyshepard.core.clock import utcnow
 from pyshepard.core.db import Database, UnitOfWork
 from pyshepard.registry import service
-from pyshepard.registry.validation.results import CheckResult, EntryReport, RunReport
+from pyshepard.registry.validation.results import RunReport
 from pyshepard.subscriptions.service import is_public_address
 
 log = logging.getLogger(__name__)
@@ -43,29 +42,11 @@ def _run_pipeline(folder: Path, artifacts: Path, config: Any) -> RunReport:
 
 
 def _crashed_report(error: BaseException, material: service.RunMaterial) -> RunReport:
-    check = CheckResult(
-        name="pipeline",
-        step="integrity",
-        status="failed",
-        duration_ms=0.0,
-        message=f"the pipeline could not run: {type(error).__name__}: {error}"[:2000],
-    )
-    return RunReport(
-        started_at=utcnow(),
-        duration_ms=0.0,
-        root="",
-        tool_version="",
-        entries=[
-            EntryReport(
-                entry="entry",
-                name=str(material.entry.get("name")),
-                version=material.version,
-                model_id=material.model_id,
-                status="failed",
-                duration_ms=0.0,
-                checks=[check],
-            )
-        ],
+    return service.failure_report(
+        f"the pipeline could not run: {type(error).__name__}: {error}",
+        name=str(material.entry.get("name")),
+        version=material.version,
+        model_id=material.model_id,
     )
 
 
@@ -116,6 +97,15 @@ async def validate(uow: UnitOfWork, payload: dict[str, Any]) -> dict[str, Any] |
             )
     status = await service.finish_run(uow, run_id, run_report=run_report, artefacts=artefacts)
     return {"run_id": run_id, "status": status}
+
+
+async def validation_failed(uow: UnitOfWork, payload: dict[str, Any], error: str) -> None:
+    """Final-failure hook of `registry.validate` (every attempt raised, e.g. a model blob is
+    missing): the run is recorded failed with the error and the version (unless settled) too,
+    instead of staying `running` / `validating`."""
+    status = await service.fail_run(uow, str(payload["run_id"]), error)
+    if status is not None:
+        log.warning("registry run %s: the validation job gave up: %s", payload["run_id"], error)
 
 
 async def _chunks(path: Path) -> Any:

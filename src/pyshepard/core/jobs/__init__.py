@@ -3,6 +3,15 @@ claims and runs them in the server (embedded) or in `pyshepard worker` processes
 
 from pyshepard.core.jobs.models import Job, JobStatus
 from pyshepard.core.jobs.queue import enqueue, get_job
-from pyshepard.core.jobs.runner import Handler, JobRunner, default_worker_id
+from pyshepard.core.jobs.runner import FailureHook, Handler, JobRunner, default_worker_id
 
-__all__ = ["Handler", "Job", "JobRunner", "JobStatus", "default_worker_id", "enqueue", "get_job"]
+__all__ = [
+    "FailureHook",
+    "Handler",
+    "Job",
+    "JobRunner",
+    "JobStatus",
+    "default_worker_id",
+    "enqueue",
+    "get_job",
+]

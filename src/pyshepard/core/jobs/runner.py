@@ -27,6 +27,9 @@ from pyshepard.core.jobs.models import Job
 log = logging.getLogger(__name__)
 
 Handler = Callable[[UnitOfWork, dict[str, Any]], Awaitable[dict[str, Any] | None]]
+# called once a job has failed for good (last attempt failed, lease of the last attempt expired,
+# no handler): (uow, payload, error); it commits together with the job's `failed` row
+FailureHook = Callable[[UnitOfWork, dict[str, Any], str], Awaitable[None]]
 Clock = Callable[[], datetime]
 
 MAX_ERROR_LENGTH = 2000
@@ -54,6 +57,7 @@ class JobRunner:
         handlers: Mapping[str, Handler],
         *,
         worker_id: str,
+        failure_hooks: Mapping[str, FailureHook] | None = None,
         concurrency: int = 1,
         poll_interval: float = 1.0,
         lease: timedelta = timedelta(minutes=5),
@@ -70,6 +74,7 @@ class JobRunner:
             raise ValueError("lease, heartbeat and retry_base must be positive")
         self.database = database
         self.handlers = dict(handlers)
+        self.failure_hooks = dict(failure_hooks or {})
         self.worker_id = worker_id[:128]
         self.concurrency = concurrency
         self.poll_interval = poll_interval
@@ -133,7 +138,10 @@ class JobRunner:
             now = self.clock()
             reaped = await store.reap_expired(uow.session, now=now)
             if reaped:
-                log.warning("reclaimed %d job(s) whose lease expired", reaped)
+                log.warning("reclaimed %d job(s) whose lease expired", len(reaped))
+            for job in reaped:
+                if job.failed:
+                    await self._final_failure(uow, job.id, job.kind, job.payload, job.error)
             return await store.claim_due(
                 uow.session,
                 worker_id=self.worker_id,
@@ -193,16 +201,15 @@ class JobRunner:
     async def _record_failure(self, job: Job, exc: Exception) -> None:
         now = self.clock()
         retry_at = now + self.retry_delay(job.attempts)
+        error = describe_error(exc)
 
         async def record(uow: UnitOfWork) -> str | None:
-            return await store.mark_failed_attempt(
-                uow.session,
-                job.id,
-                self.worker_id,
-                error=describe_error(exc),
-                now=now,
-                retry_at=retry_at,
+            status = await store.mark_failed_attempt(
+                uow.session, job.id, self.worker_id, error=error, now=now, retry_at=retry_at
             )
+            if status == store.FAILED:
+                await self._final_failure(uow, job.id, job.kind, job.payload, error)
+            return status
 
         status = await self.database.run(record)
         if status == store.FAILED:
@@ -214,12 +221,29 @@ class JobRunner:
         ]
 
         async def fail(uow: UnitOfWork) -> bool:
-            return await store.mark_failed(
+            failed = await store.mark_failed(
                 uow.session, job.id, self.worker_id, error=error, now=self.clock()
             )
+            if failed:
+                await self._final_failure(uow, job.id, job.kind, job.payload, error)
+            return failed
 
         await self.database.run(fail)
         log.error("job %s: %s", job.id, error)
+
+    async def _final_failure(
+        self, uow: UnitOfWork, job_id: int, kind: str, payload: dict[str, Any], error: str
+    ) -> None:
+        """Run the kind's failure hook inside `uow` (the transaction that fails the job), in a
+        savepoint: a hook that raises is logged and rolled back, the job still fails."""
+        hook = self.failure_hooks.get(kind)
+        if hook is None:
+            return
+        try:
+            async with uow.session.begin_nested():
+                await hook(uow, dict(payload), error)
+        except Exception:
+            log.exception("job %s (%s): the final-failure hook raised", job_id, kind)
 
     async def _release(self, job: Job) -> None:
         async def release(uow: UnitOfWork) -> bool:

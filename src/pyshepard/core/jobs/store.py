@@ -4,6 +4,7 @@ so a worker that lost its lease can never overwrite what the new owner did."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,9 +24,20 @@ def _leased_to(job_id: int, worker_id: str) -> ColumnElement[bool]:
     return and_(Job.id == job_id, Job.status == RUNNING, Job.locked_by == worker_id)
 
 
-async def reap_expired(session: AsyncSession, *, now: datetime) -> int:
+@dataclass(frozen=True)
+class Reaped:
+    """A job taken back from a worker whose lease expired."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    failed: bool  # that run was its last attempt
+    error: str
+
+
+async def reap_expired(session: AsyncSession, *, now: datetime) -> list[Reaped]:
     """Jobs whose worker died mid-run (lease expired): queued again, or failed when that run was
-    their last attempt. Returns how many were reaped."""
+    their last attempt. Returns the reaped jobs."""
     expired = (
         select(Job.id)
         .where(Job.status == RUNNING, Job.locked_until < now)
@@ -48,10 +60,19 @@ async def reap_expired(session: AsyncSession, *, now: datetime) -> int:
             locked_until=None,
             last_error=message,
         )
-        .returning(Job.id),
+        .returning(Job.id, Job.kind, Job.payload, Job.status, Job.last_error),
         execution_options=NO_SYNC,
     )
-    return len(reaped.all())
+    return [
+        Reaped(
+            id=row.id,
+            kind=row.kind,
+            payload=row.payload,
+            failed=row.status == FAILED,
+            error=row.last_error or "",
+        )
+        for row in reaped.all()
+    ]
 
 
 async def claim_due(

@@ -19,7 +19,14 @@ from pyshepard.registry.service.common import (
     semver_key,
     validation_config,
 )
-from pyshepard.registry.service.pipeline import RunMaterial, StoredArtefact, begin_run, finish_run
+from pyshepard.registry.service.pipeline import (
+    RunMaterial,
+    StoredArtefact,
+    begin_run,
+    fail_run,
+    failure_report,
+    finish_run,
+)
 from pyshepard.registry.service.publication import delete_model, review_model, update_metadata
 from pyshepard.registry.service.queries import (
     filter_models,
@@ -68,6 +75,8 @@ __all__ = [
     "create_webhook",
     "delete_model",
     "delete_webhook",
+    "fail_run",
+    "failure_report",
     "filter_models",
     "finish_run",
     "installed_engines",

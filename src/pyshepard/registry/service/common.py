@@ -13,7 +13,7 @@ from urllib.parse import quote
 from pyshepard.core.blobs.base import BlobStore
 from pyshepard.core.clock import utcnow
 from pyshepard.core.db import UnitOfWork
-from pyshepard.core.errors import NotFound
+from pyshepard.core.errors import Conflict, NotFound
 from pyshepard.core.identity import Principal
 from pyshepard.core.jobs import enqueue
 from pyshepard.registry.entry import ValidationStatus
@@ -136,6 +136,37 @@ def _search_text(model: RegistryModel, version: RegistryModelVersion | None) -> 
     return " ".join(str(p) for p in parts if p).casefold()
 
 
+# --- blobs -------------------------------------------------------------------------------------
+
+
+async def hold_blobs(uow: UnitOfWork, keys: Sequence[str]) -> None:
+    """Lock the blobs a row about to be written uses, until this transaction ends, and make
+    sure they still exist (a concurrent failed submission of the same bytes may have removed
+    them since they were streamed). Raises Conflict."""
+    store = store_of(uow)
+    for key in sorted(set(keys)):
+        await store.lock_blob(key)
+        if await uow.blobs.stat(key) is None:
+            raise Conflict(
+                "An uploaded file was removed meanwhile by a concurrent failed submission of the "
+                "same bytes; nothing was stored, submit again"
+            )
+
+
+async def drop_unused_blobs(uow: UnitOfWork, keys: Sequence[str]) -> list[str]:
+    """Delete the blobs of `keys` that no version or run uses, each checked under its key lock
+    (so a submission recording the same bytes either committed first or finds them gone).
+    Returns the deleted keys."""
+    store = store_of(uow)
+    dropped = []
+    for key in sorted(set(keys)):
+        await store.lock_blob(key)
+        if not await store.blob_referenced(key):
+            await uow.blobs.delete(key)
+            dropped.append(key)
+    return dropped
+
+
 # --- reading -----------------------------------------------------------------------------------
 
 
@@ -175,15 +206,23 @@ def visible_versions(
 async def pick_version(
     uow: UnitOfWork, actor: Principal | None, model: RegistryModel, version: str | None
 ) -> RegistryModelVersion:
-    versions = visible_versions(actor, model, await store_of(uow).versions(model.model_id))
+    """The named (or else the shown) version the caller may see; raises NotFound."""
+    return choose_version(actor, model, await store_of(uow).versions(model.model_id), version)
+
+
+def choose_version(
+    actor: Principal | None,
+    model: RegistryModel,
+    versions: Sequence[RegistryModelVersion],
+    version: str | None,
+) -> RegistryModelVersion:
+    """`pick_version` over the model's versions loaded already; raises NotFound."""
+    seen = visible_versions(actor, model, versions)
     if version is None:
-        chosen = (
-            next((v for v in versions if v.version == model.latest_version), None)
-            if sees_unpublished(actor, model)
-            else next((v for v in versions if v.version == model.approved_version), None)
-        )
+        wanted = model.latest_version if sees_unpublished(actor, model) else model.approved_version
+        chosen = next((v for v in seen if v.version == wanted), None)
     else:
-        chosen = next((v for v in versions if v.version == version), None)
+        chosen = next((v for v in seen if v.version == version), None)
     if chosen is None:
         raise NotFound(f"Version {version or 'latest'} of model {model.model_id} not found")
     return chosen

@@ -10,9 +10,7 @@ from pyshepard.core.clock import utcnow
 from pyshepard.core.db import UnitOfWork
 from pyshepard.registry.entry import Entry, ValidationStatus
 from pyshepard.registry.service.common import SETTLED, refresh_model, store_of
-from pyshepard.registry.validation.results import RunReport
-
-# --- pipeline bookkeeping (called by tasks.py) -------------------------------------------------
+from pyshepard.registry.validation.results import CheckResult, EntryReport, RunReport
 
 
 @dataclass(frozen=True)
@@ -115,3 +113,51 @@ async def finish_run(
     version.last_updated = now
     await refresh_model(uow, model)
     return run.status
+
+
+def failure_report(message: str, *, name: str, version: str, model_id: str) -> RunReport:
+    """A report of one failed `pipeline` check: the pipeline could not run or its job gave up."""
+    check = CheckResult(
+        name="pipeline",
+        step="integrity",
+        status="failed",
+        duration_ms=0.0,
+        message=message[:2000],
+    )
+    return RunReport(
+        started_at=utcnow(),
+        duration_ms=0.0,
+        root=f"model {model_id} version {version}",
+        tool_version="",
+        entries=[
+            EntryReport(
+                entry="entry",
+                name=name,
+                version=version,
+                model_id=model_id,
+                status="failed",
+                duration_ms=0.0,
+                checks=[check],
+            )
+        ],
+    )
+
+
+async def fail_run(uow: UnitOfWork, run_id: str, error: str) -> str | None:
+    """Record a run whose job failed for good before `finish_run` (e.g. a blob is missing):
+    the run fails with the error in its report, a version under validation becomes failed.
+    A run that finished already, or is gone, is left alone (None)."""
+    store = store_of(uow)
+    run = await store.run(run_id)
+    if run is None or run.finished_at is not None:
+        return None
+    version = await store.version_by_id(run.version_id)
+    if version is None:
+        return None
+    report = failure_report(
+        f"the validation job failed and will not be retried: {error}",
+        name=str(version.entry.get("name", "")),
+        version=version.version,
+        model_id=version.model_id,
+    )
+    return await finish_run(uow, run_id, run_report=report, artefacts=[])

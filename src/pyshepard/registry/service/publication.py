@@ -16,6 +16,7 @@ from pyshepard.registry.service.common import (
     DELIVER_JOB,
     PUBLISHED,
     REVIEWABLE,
+    drop_unused_blobs,
     file_url,
     pick_version,
     refresh_model,
@@ -85,13 +86,7 @@ async def delete_model(uow: UnitOfWork, actor: Principal, model_id: str) -> None
     await store_of(uow).remove_model(model)
 
     async def release() -> None:
-        async def drop(other: UnitOfWork) -> None:
-            store = store_of(other)
-            for key in sorted(keys):
-                if not await store.blob_referenced(key):
-                    await other.blobs.delete(key)
-
-        await uow.run_apart(drop)
+        await uow.run_apart(lambda other: drop_unused_blobs(other, sorted(keys)))
 
     uow.after_commit(release)
 

@@ -23,7 +23,7 @@ from pyshepard.registry.service.common import (
     visible_model,
     visible_versions,
 )
-from pyshepard.registry.service.rendering import render_entry
+from pyshepard.registry.service.rendering import render_entries
 from pyshepard.registry.store import Visibility
 
 
@@ -55,10 +55,7 @@ async def list_models(
     rows, total = await store_of(uow).list_models(
         visibility, status=status, offset=offset, limit=limit
     )
-    entries = [
-        await render_entry(uow, actor, row.model_id, base_url=base_url, model=row) for row in rows
-    ]
-    return entries, total
+    return await render_entries(uow, actor, rows, base_url=base_url), total
 
 
 SEARCH_WEIGHTS = {"name": 5.0, "tags": 4.0, "keywords": 3.0, "collaboration": 3.0, "doi": 3.0}
@@ -113,10 +110,8 @@ async def search_models(
         ((score, model) for model in candidates if (score := _score(model, terms)) > 0),
         key=lambda pair: (-pair[0], pair[1].name.casefold(), pair[1].model_id),
     )
-    return [
-        await render_entry(uow, actor, model.model_id, base_url=base_url, model=model)
-        for _, model in ranked[offset : offset + limit]
-    ]
+    page_models = [model for _, model in ranked[offset : offset + limit]]
+    return await render_entries(uow, actor, page_models, base_url=base_url)
 
 
 async def filter_models(
@@ -138,10 +133,7 @@ async def filter_models(
     if tag is not None:
         wanted = tag.casefold()
         rows = [r for r in rows if wanted in {t.casefold() for t in (r.meta or {}).get("tags", [])}]
-    return [
-        await render_entry(uow, actor, row.model_id, base_url=base_url, model=row)
-        for row in rows[offset : offset + limit]
-    ]
+    return await render_entries(uow, actor, rows[offset : offset + limit], base_url=base_url)
 
 
 async def list_versions(

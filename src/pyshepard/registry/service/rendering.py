@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from pyshepard.core.db import UnitOfWork
 from pyshepard.core.identity import Principal
 from pyshepard.registry.entry import ValidationStatus
-from pyshepard.registry.models import RegistryModel, ValidationRun
+from pyshepard.registry.models import RegistryModel, RegistryModelVersion, Review, ValidationRun
 from pyshepard.registry.schemas import ModelEntry, ReviewRecord
 from pyshepard.registry.service.common import (
+    choose_version,
     file_url,
-    pick_version,
     sees_unpublished,
     semver_key,
     store_of,
@@ -60,13 +62,51 @@ async def render_entry(
     base_url: str,
     model: RegistryModel | None = None,
 ) -> ModelEntry:
+    """One model's entry as the caller may see it; raises NotFound."""
     model = model or await visible_model(uow, actor, model_id)
+    (entry,) = await render_entries(uow, actor, [model], base_url=base_url)
+    return entry
+
+
+async def render_entries(
+    uow: UnitOfWork, actor: Principal | None, models: Sequence[RegistryModel], *, base_url: str
+) -> list[ModelEntry]:
+    """The entries of a page of visible models with three queries, whatever the page size:
+    their versions, the shown versions' latest runs, their reviews."""
     store = store_of(uow)
-    all_versions = await store.versions(model.model_id)
-    versions = visible_versions(actor, model, all_versions)
-    shown = await pick_version(uow, actor, model, None)
-    run = await store.latest_run(shown.id)
-    reviews = await store.reviews([v.id for v in versions])
+    by_model: dict[str, list[RegistryModelVersion]] = defaultdict(list)
+    for version in await store.versions_of_models([m.model_id for m in models]):
+        by_model[version.model_id].append(version)
+    visible = {m.model_id: visible_versions(actor, m, by_model[m.model_id]) for m in models}
+    shown = {m.model_id: choose_version(actor, m, by_model[m.model_id], None) for m in models}
+    runs = await store.latest_runs([v.id for v in shown.values()])
+    reviews: dict[str, list[Review]] = defaultdict(list)
+    for review in await store.reviews([v.id for vs in visible.values() for v in vs]):
+        reviews[review.version_id].append(review)
+    return [
+        _entry(
+            actor,
+            m,
+            versions=visible[m.model_id],
+            shown=shown[m.model_id],
+            run=runs.get(shown[m.model_id].id),
+            reviews=[r for v in visible[m.model_id] for r in reviews[v.id]],
+            base_url=base_url,
+        )
+        for m in models
+    ]
+
+
+def _entry(
+    actor: Principal | None,
+    model: RegistryModel,
+    *,
+    versions: Sequence[RegistryModelVersion],
+    shown: RegistryModelVersion,
+    run: ValidationRun | None,
+    reviews: Sequence[Review],
+    base_url: str,
+) -> ModelEntry:
     by_id = {v.id: v.version for v in versions}
     entry = shown.entry
     return ModelEntry(
@@ -109,7 +149,7 @@ async def render_entry(
                 reviewer=r.reviewer,
                 at=r.at,
             )
-            for r in reviews
+            for r in sorted(reviews, key=lambda r: r.id)
             if r.version_id in by_id
         ],
     )

@@ -31,6 +31,8 @@ from pyshepard.registry.service.common import (
     ENTRY_FIELD_LIMIT,
     FILE_NAME,
     FULL_PARSE_LIMIT,
+    drop_unused_blobs,
+    hold_blobs,
     queue_run,
     refresh_model,
     store_of,
@@ -249,18 +251,12 @@ def _with_checksum(link: EntryLink, uploads: dict[str, StoredUpload]) -> EntryLi
 
 
 async def _discard_uploads(uow: UnitOfWork, keys: Sequence[str]) -> None:
-    """Remove blobs this failed submission wrote, unless a committed row uses them."""
+    """Remove blobs this failed submission wrote, unless a row uses them; each key is checked
+    under its lock, so a concurrent submission of the same bytes keeps them (`hold_blobs`)."""
     if not keys:
         return
     await uow.rollback()
-
-    async def drop(other: UnitOfWork) -> None:
-        store = store_of(other)
-        for key in dict.fromkeys(keys):
-            if not await store.blob_referenced(key):
-                await other.blobs.delete(key)
-
-    await uow.run_apart(drop)
+    await uow.run_apart(lambda other: drop_unused_blobs(other, keys))
 
 
 async def submit_model(
@@ -314,6 +310,14 @@ async def _record_version(
     store = store_of(uow)
     now = utcnow()
     concept = await _resolve_concept(uow, actor, entry)
+    await hold_blobs(
+        uow,
+        [
+            sub.file.key,
+            *([sub.reference_points.key] if sub.reference_points else []),
+            *(c.key for c in sub.companions),
+        ],
+    )
     if concept is None:
         concept = await store.add_model(
             RegistryModel(
