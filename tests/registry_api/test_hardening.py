@@ -27,6 +27,7 @@ from pyshepard.core.jobs import JobRunner, get_job
 from pyshepard.jobs_registry import FAILURE_HOOKS, HANDLERS
 from pyshepard.registry import api as registry_api
 from pyshepard.registry.models import RegistryModelVersion, ValidationRun
+from pyshepard.registry.service.common import drop_unused_blobs, hold_blobs
 from tests.conftest import ApiUser
 from tests.registry_api.conftest import API, SMALL_MODEL_BYTES, entry_fields, submit
 
@@ -273,3 +274,37 @@ async def test_a_failing_identical_submission_never_takes_the_blob_of_a_concurre
     download = await client.get(f"{API}/{again.json()['model_id']}/file", headers=user.headers)
     assert download.status_code == 200
     assert download.content == data
+
+
+async def _chunks(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def test_blob_cleanup_waits_for_a_transaction_about_to_commit_the_same_blob(
+    client: httpx.AsyncClient, user: ApiUser, db: Database
+) -> None:
+    submitted = await submit(client, user.headers, entry_fields(), unique_model())
+    assert submitted.status_code == 201, submitted.text
+    model_id = submitted.json()["model_id"]
+    blob = await db.blobs.put_stream(_chunks(unique_model()), prefix="registry/")
+
+    # a submission between recording its version and committing: it holds the blob
+    recorder = db.unit_of_work()
+    try:
+        await hold_blobs(recorder, [blob.key])
+        version = await recorder.session.scalar(
+            select(RegistryModelVersion).where(RegistryModelVersion.model_id == model_id)
+        )
+        assert version is not None
+        version.file_key = blob.key
+        await recorder.session.flush()
+        cleanup = asyncio.create_task(db.run(lambda uow: drop_unused_blobs(uow, [blob.key])))
+        await asyncio.sleep(0.3)
+        assert not cleanup.done(), "the cleanup must wait for the key's lock"
+        await recorder.commit()
+    finally:
+        await recorder.session.close()
+    assert await asyncio.wait_for(cleanup, timeout=10) == []
+    assert await db.blobs.stat(blob.key) is not None
+    download = await client.get(f"{API}/{model_id}/file", headers=user.headers)
+    assert download.status_code == 200
