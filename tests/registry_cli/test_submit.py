@@ -161,6 +161,19 @@ async def test_wait_times_out_when_nothing_validates(server: LiveServer, tmp_pat
     model_id = printed(output)["model_id"]
     assert f"model {model_id} version 1.0.0 is still submitted after 1 s" in output
 
+    # an older version than the newest: GET /api/models/{id} shows 1.0.0, so the wait reads
+    # the submitted version's status from /versions
+    name = fetch(server, owner, f"/api/models/{model_id}").json()["name"]
+    older = make_entry(
+        tmp_path / "older", TWO_BIN, name=name, collaboration="submit tests", version="0.9.0"
+    )
+    args = ["--api-key", owner.api_key, "--wait", "--timeout", "1", "--interval", "0.2"]
+    code, output = cli(str(older), "--server", server.url, *args)
+    assert code == 3, output
+    assert printed(output)["model_id"] == model_id
+    assert printed(output)["version"] == "0.9.0"
+    assert f"model {model_id} version 0.9.0 is still submitted after 1 s" in output
+
 
 async def test_server_refusals_exit_1_with_the_message(server: LiveServer, tmp_path: Path) -> None:
     owner = await server.user()

@@ -76,10 +76,15 @@ def submit_entry(client: RegistryClient, local: LocalEntry) -> Submitted:
     model_id = str(created.get("model_id", ""))
     if not model_id:
         raise RegistryError(f"POST {API}: the answer names no model_id")
+    # the answer shows the concept's newest version, which is another one when an older
+    # version was submitted; a version just recorded is `submitted` until its job starts
+    version = local.entry.version
+    shown = created.get("version") == version
+    status = created.get("validation_status") if shown else ValidationStatus.SUBMITTED.value
     return Submitted(
         model_id=model_id,
-        version=str(created.get("version", local.entry.version)),
-        status=str(created.get("validation_status", "")),
+        version=version,
+        status=str(status or ValidationStatus.SUBMITTED.value),
         status_url=f"{client.server}{API}/{model_id}",
     )
 
