@@ -26,6 +26,7 @@ from pyshepard.auth.oidc.verifier import OidcVerifier
 from pyshepard.auth.users import api as users_api
 from pyshepard.context.collections import api as collections_api
 from pyshepard.context.dataobjects import api as dataobjects_api
+from pyshepard.context.labjournal import api as labjournal_api
 from pyshepard.context.references import api as references_api
 from pyshepard.core.blobs import open_blob_store
 from pyshepard.core.config import Settings
@@ -51,6 +52,7 @@ ROUTERS: list[APIRouter] = [
     collections_api.router,
     dataobjects_api.router,
     references_api.router,
+    labjournal_api.router,
     structured_api.router,
     timeseries_api.router,
     subscriptions_api.router,
@@ -137,8 +139,9 @@ def _install_error_handlers(app: FastAPI) -> None:
                 {"title": "Constraint Violation", "status": 400, "violations": exc.violations},
                 status_code=400,
             )
+        custom = getattr(exc, "response_body", None)  # e.g. the lab journal's InvalidHtmlResponse
         return JSONResponse(
-            error_body(exc.status, exc.exception, exc.message),
+            custom() if callable(custom) else error_body(exc.status, exc.exception, exc.message),
             status_code=exc.status,
             headers=getattr(exc, "headers", None),  # e.g. Retry-After of a 429
         )

@@ -8,6 +8,7 @@ from pyshepard.auth.permissions.models import Permission, PermissionGrant, Permi
 from pyshepard.auth.users.models import User
 from pyshepard.context.collections.models import Collection
 from pyshepard.context.dataobjects.models import DataObject, DataObjectLink
+from pyshepard.context.labjournal.models import LabJournalEntry
 from pyshepard.context.references.models import Reference
 from pyshepard.core.db import Base
 from pyshepard.core.ids import entity_id_allocator
@@ -43,6 +44,7 @@ __all__ = [
     "DataObject",
     "DataObjectLink",
     "Job",
+    "LabJournalEntry",
     "Permission",
     "PermissionGrant",
     "PermissionGroupGrant",

@@ -37,6 +37,9 @@ ALLOWED = {
 }
 
 DO = "/collections/{c}/dataObjects/{d}"
+LJ = "/labJournalEntries"
+AUTHOR = "author"  # lab journal entries: Write on the collection, and only their author edits
+ALLOWED[AUTHOR] = {"owner"}
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,11 @@ COLLECTION_OPS = [
     Op("GET", DO + "/dataObjectReferences/{do_ref}", READ, 200),
     Op("GET", DO + "/dataObjectReferences/{do_ref}/payload", READ, 200),
     Op("DELETE", DO + "/dataObjectReferences/{do_ref}", WRITE, 204),
+    Op("GET", LJ + "?dataObjectId={d}", READ, 200),
+    Op("POST", LJ + "?dataObjectId={d}", WRITE, 201, {"journalContent": "<p>new</p>"}),
+    Op("GET", LJ + "/{lj}", READ, 200),
+    Op("PUT", LJ + "/{lj}", AUTHOR, 200, {"journalContent": "<p>edited</p>"}),
+    Op("DELETE", LJ + "/{lj}", WRITE, 204),
 ]
 
 GROUP_OPS = [
@@ -196,7 +204,11 @@ async def _build_world(
         client, "POST", f"{API}/userGroups", owner, {"name": "g", "usernames": [owner.username]}
     )
     await _grant(client, f"/userGroups/{group['id']}", owner, grants, permission_type)
+    entry = await _json(
+        client, "POST", f"{API}/labJournalEntries?dataObjectId={d}", owner, {"journalContent": "j"}
+    )
     ids = {
+        "lj": entry["id"],
         "c": c,
         "d": d,
         "d2": d2,
@@ -261,6 +273,7 @@ SNAPSHOT_PATHS = (
     DO + "/references",
     "/userGroups/{g}",
     "/userGroups/{g}/permissions",
+    LJ + "?dataObjectId={d}",
 )
 
 

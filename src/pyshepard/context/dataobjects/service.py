@@ -53,6 +53,14 @@ async def load_data_object(
     return collection, data_object
 
 
+async def find_data_object(uow: UnitOfWork, data_object_id: int) -> DataObject:
+    """The live data object, without an access check; raises NotFound."""
+    data_object = await _store(uow).get(data_object_id)
+    if data_object is None:
+        raise not_found("DataObject", data_object_id)
+    return data_object
+
+
 async def list_data_objects(
     uow: UnitOfWork,
     actor: Principal,

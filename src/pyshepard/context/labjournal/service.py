@@ -1,0 +1,118 @@
+"""Lab journal use cases (upstream LabJournalEntryRest/Service): entries live on a data object
+and take their access from its collection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pyshepard.auth.permissions import service as permissions
+from pyshepard.auth.permissions.policy import Action
+from pyshepard.context.dataobjects import service as dataobjects
+from pyshepard.context.labjournal import sanitize
+from pyshepard.context.labjournal.errors import UnsafeHtml
+from pyshepard.context.labjournal.models import LabJournalEntry
+from pyshepard.context.labjournal.schemas import LabJournalEntry as LabJournalEntryOut
+from pyshepard.context.labjournal.store import LabJournalStore
+from pyshepard.core.clock import to_wire, utcnow
+from pyshepard.core.db import UnitOfWork
+from pyshepard.core.errors import NotFound, PermissionDenied
+from pyshepard.core.identity import Principal
+
+
+def _store(uow: UnitOfWork) -> LabJournalStore:
+    return LabJournalStore(uow.session)
+
+
+def require_safe_html(content: str) -> None:
+    """Raises UnsafeHtml (400, with the supplied and the sanitised HTML) unless the safe-list
+    keeps the content unchanged."""
+    if not sanitize.is_safe(content):
+        raise UnsafeHtml(content, sanitize.clean(content))
+
+
+async def _collection_of(uow: UnitOfWork, data_object_id: int) -> int:
+    data_object = await dataobjects.find_data_object(uow, data_object_id)
+    return data_object.collection_id
+
+
+async def _load(
+    uow: UnitOfWork, actor: Principal, entry_id: int, action: Action
+) -> LabJournalEntry:
+    """Upstream's order: missing or deleted entry (404), its data object gone (404), then
+    `action` on the data object's collection (403)."""
+    entry = await _store(uow).get(entry_id)
+    if entry is None:
+        raise NotFound(f"LabJournal with Id {entry_id} cannot be found or is deleted")
+    collection_id = await _collection_of(uow, entry.data_object_id)
+    await permissions.require(uow, actor, action, collection_id)
+    return entry
+
+
+async def list_entries(
+    uow: UnitOfWork, actor: Principal, data_object_id: int
+) -> list[LabJournalEntryOut]:
+    """Live entries of the data object, newest first; raises NotFound, PermissionDenied (Read)."""
+    collection_id = await _collection_of(uow, data_object_id)
+    await permissions.require(uow, actor, Action.READ, collection_id)
+    return to_wire_entries(await _store(uow).of_data_objects([data_object_id]))
+
+
+async def get_entry(uow: UnitOfWork, actor: Principal, entry_id: int) -> LabJournalEntryOut:
+    """Raises NotFound, then PermissionDenied (Read on the collection)."""
+    return to_wire_entries([await _load(uow, actor, entry_id, Action.READ)])[0]
+
+
+async def create_entry(
+    uow: UnitOfWork, actor: Principal, data_object_id: int, content: str
+) -> LabJournalEntryOut:
+    """Raises UnsafeHtml, then NotFound (data object), then PermissionDenied (Write)."""
+    require_safe_html(content)
+    collection_id = await _collection_of(uow, data_object_id)
+    await permissions.require(uow, actor, Action.WRITE, collection_id)
+    entry = await _store(uow).create(
+        data_object_id=data_object_id,
+        content=content,
+        created_at=utcnow(),
+        created_by=actor.username,
+    )
+    return to_wire_entries([entry])[0]
+
+
+async def update_entry(
+    uow: UnitOfWork, actor: Principal, entry_id: int, content: str
+) -> LabJournalEntryOut:
+    """Only the entry's author may edit it. Raises UnsafeHtml, then NotFound, then
+    PermissionDenied (Write on the collection, then authorship)."""
+    require_safe_html(content)
+    entry = await _load(uow, actor, entry_id, Action.WRITE)
+    if entry.created_by != actor.username:
+        raise PermissionDenied()
+    entry.content = content
+    entry.updated_at = utcnow()
+    entry.updated_by = actor.username
+    await uow.session.flush()
+    return to_wire_entries([entry])[0]
+
+
+async def delete_entry(uow: UnitOfWork, actor: Principal, entry_id: int) -> None:
+    """Soft-deletes the entry; raises NotFound, then PermissionDenied (Write on the collection)."""
+    entry = await _load(uow, actor, entry_id, Action.WRITE)
+    entry.deleted = True
+    entry.updated_at = utcnow()
+    entry.updated_by = actor.username
+    await uow.session.flush()
+
+
+def to_wire_entries(entries: Sequence[LabJournalEntry]) -> list[LabJournalEntryOut]:
+    return [
+        LabJournalEntryOut.model_construct(
+            dataObjectId=entry.data_object_id,
+            journalContent=entry.content,
+            id=entry.id,
+            createdAt=to_wire(entry.created_at),
+            createdBy=entry.created_by,
+            updatedAt=to_wire(entry.updated_at),
+            updatedBy=entry.updated_by,
+        )
+        for entry in entries
+    ]
