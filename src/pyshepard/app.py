@@ -28,6 +28,7 @@ from pyshepard.context.collections import api as collections_api
 from pyshepard.context.dataobjects import api as dataobjects_api
 from pyshepard.context.labjournal import api as labjournal_api
 from pyshepard.context.references import api as references_api
+from pyshepard.context.semantic import api as semantic_api
 from pyshepard.core.blobs import open_blob_store
 from pyshepard.core.config import Settings
 from pyshepard.core.db import Database, create_engine
@@ -52,6 +53,7 @@ ROUTERS: list[APIRouter] = [
     collections_api.router,
     dataobjects_api.router,
     references_api.router,
+    semantic_api.router,
     labjournal_api.router,
     structured_api.router,
     timeseries_api.router,

@@ -10,6 +10,7 @@ from pyshepard.context.collections.models import Collection
 from pyshepard.context.dataobjects.models import DataObject, DataObjectLink
 from pyshepard.context.labjournal.models import LabJournalEntry
 from pyshepard.context.references.models import Reference
+from pyshepard.context.semantic.models import SemanticAnnotation, SemanticRepository
 from pyshepard.core.db import Base
 from pyshepard.core.ids import entity_id_allocator
 from pyshepard.core.jobs.models import Job
@@ -53,6 +54,8 @@ __all__ = [
     "RegistryModelVersion",
     "RegistryWebhook",
     "Review",
+    "SemanticAnnotation",
+    "SemanticRepository",
     "SigningKey",
     "StoredFile",
     "StructuredDocument",

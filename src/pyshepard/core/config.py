@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     # subscriptions
     subscription_allow_private_callbacks: bool = False
 
+    # semantic repositories (SPARQL endpoints queried when repositories/annotations are created)
+    semantic_allow_private_endpoints: bool = False
+    semantic_request_timeout_seconds: float = Field(default=10.0, gt=0)
+
     @classmethod
     def settings_customise_sources(
         cls,
