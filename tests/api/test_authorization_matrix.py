@@ -10,14 +10,17 @@ from __future__ import annotations
 import json
 import urllib.parse
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
+from pyshepard.app import create_app
+from pyshepard.core.config import Settings
 from tests.conftest import API, SHARED, ApiUser
+from tests.sparql_stub import ALMOND_MILK, INGREDIENT, SparqlStub, sparql_stub
 
 READ, WRITE, MANAGE = "read", "write", "manage"
 CALLERS = (
@@ -76,6 +79,11 @@ def _permissions_body(world: World) -> dict[str, Any]:
     }
 
 
+def _id_query(collection_id: int) -> dict[str, Any]:
+    query = {"property": "id", "value": collection_id, "operator": "eq"}
+    return {"searchParams": {"query": json.dumps(query)}}
+
+
 COLLECTION_OPS = [
     Op("GET", "/collections/{c}", READ, 200),
     Op("PUT", "/collections/{c}", WRITE, 200, {"name": "renamed"}),
@@ -122,6 +130,8 @@ COLLECTION_OPS = [
     Op("GET", LJ + "/{lj}", READ, 200),
     Op("PUT", LJ + "/{lj}", AUTHOR, 200, {"journalContent": "<p>edited</p>"}),
     Op("DELETE", LJ + "/{lj}", WRITE, 204),
+    # anyone signed in may search; the collection is found only by those who may read it
+    Op("POST", "/search/collections", "anyone", 200, lambda w: _id_query(w.ids["c"])),
 ]
 
 GROUP_OPS = [
@@ -256,6 +266,9 @@ async def test_matrix(
     else:
         expected = 403
     await _check(response, expected)
+    if op.path == "/search/collections" and expected == 200:
+        found = [collection["id"] for collection in response.json()["results"]]
+        assert found == ([world.ids["c"]] if caller in ALLOWED[READ] else [])
     if expected == 403:
         assert response.json() == {
             "status": 403,
@@ -826,5 +839,152 @@ async def test_spatial_matrix(
         )
     if expected >= 400:
         assert await _spatial_snapshot(client, world) == before, (
+            "a refused request changed stored data"
+        )
+
+
+# -- semantic repositories and annotations (annotations: the annotated entity's permissions;
+# repositories: any signed-in user, as upstream). A loopback SPARQL stub answers the lookups, so
+# these run on an app that allows private endpoints (semantic_allow_private_endpoints).
+
+ANNOTATED = {
+    "c": "/collections/{c}/semanticAnnotations",
+    "d": DO + "/semanticAnnotations",
+    "r": DO + "/references/{uri_ref}/semanticAnnotations",
+    "t": "/timeseriesContainers/{tc}/timeseries/{channel}/semanticAnnotations",
+}
+
+
+def _annotation_body(world: World) -> dict[str, Any]:
+    return {
+        "propertyIRI": INGREDIENT,
+        "propertyRepositoryId": world.ids["repo"],
+        "valueIRI": ALMOND_MILK,
+        "valueRepositoryId": world.ids["repo"],
+    }
+
+
+@dataclass
+class SemanticWorld(World):
+    endpoint: str = ""
+
+
+def _repository_body(world: SemanticWorld) -> dict[str, Any]:
+    return {"name": f"repo-{uuid.uuid4()}", "type": "SPARQL", "endpoint": world.endpoint}
+
+
+SEMANTIC_OPS = [
+    op
+    for key, path in ANNOTATED.items()
+    for op in (
+        Op("GET", path, READ, 200),
+        Op("POST", path, WRITE, 201, _annotation_body),
+        Op("GET", path + "/{ann_" + key + "}", READ, 200),
+        Op("DELETE", path + "/{ann_" + key + "}", WRITE, 204),
+    )
+] + [
+    Op("GET", "/semanticRepositories", ANYONE, 200),
+    Op("POST", "/semanticRepositories", ANYONE, 201, _repository_body),
+    Op("GET", "/semanticRepositories/{repo}", ANYONE, 200),
+    Op("DELETE", "/semanticRepositories/{repo}", ANYONE, 204),
+]
+
+
+@pytest.fixture(scope="module")
+def sparql() -> Iterator[SparqlStub]:
+    with sparql_stub() as stub:
+        yield stub
+
+
+@pytest.fixture(scope="module")
+async def semantic_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    application = create_app(settings.model_copy(update={"semantic_allow_private_endpoints": True}))
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+    await application.state.db.dispose()
+    await application.state.http.aclose()
+
+
+async def _build_semantic_world(
+    client: httpx.AsyncClient,
+    make_user: Callable[..., Awaitable[ApiUser]],
+    permission_type: str,
+    endpoint: str,
+) -> tuple[SemanticWorld, dict[str, ApiUser]]:
+    owner = await make_user()
+    grants = {role: await make_user() for role in ("reader", "writer", "manager")}
+    c = (await _json(client, "POST", f"{API}/collections", owner, {"name": "matrix"}))["id"]
+    await _grant(client, f"/collections/{c}", owner, grants, permission_type)
+    d = (await _json(client, "POST", f"{API}/collections/{c}/dataObjects", owner, {"name": "d"}))[
+        "id"
+    ]
+    uri_ref = await _json(
+        client,
+        "POST",
+        f"{API}/collections/{c}/dataObjects/{d}/uriReferences",
+        owner,
+        {"name": "u", "uri": "https://example.org"},
+    )
+    tc = (await _json(client, "POST", f"{API}/timeseriesContainers", owner, {"name": "ts"}))["id"]
+    await _grant(client, f"/timeseriesContainers/{tc}", owner, grants, permission_type)
+    points = {"timeseries": TS_TUPLE, "points": [{"timestamp": 10, "value": 1.5}]}
+    await _json(client, "POST", f"{API}/timeseriesContainers/{tc}/payload", owner, points)
+    channels = await _json(
+        client, "GET", f"{API}/timeseriesContainers/{tc}/timeseries", owner, None
+    )
+    world = SemanticWorld(
+        owner=owner,
+        ids={"c": c, "d": d, "uri_ref": uri_ref["id"], "tc": tc, "channel": channels[0]["id"]},
+        endpoint=endpoint,
+    )
+    world.ids["repo"] = (
+        await _json(client, "POST", f"{API}/semanticRepositories", owner, _repository_body(world))
+    )["id"]
+    for key, path in ANNOTATED.items():
+        annotation = await _json(client, "POST", world.url(path), owner, _annotation_body(world))
+        world.ids[f"ann_{key}"] = annotation["id"]
+    return world, grants
+
+
+async def _semantic_snapshot(client: httpx.AsyncClient, world: World) -> list[Any]:
+    state = []
+    for path in (*ANNOTATED.values(), "/semanticRepositories/{repo}"):
+        response = await client.get(world.url(path), headers=world.owner.headers)
+        state.append((response.status_code, response.json()))
+    return state
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("op", SEMANTIC_OPS, ids=lambda op: op.id)
+async def test_semantic_matrix(
+    semantic_client: httpx.AsyncClient,
+    sparql: SparqlStub,
+    make_user: Callable[..., Awaitable[ApiUser]],
+    op: Op,
+    caller: str,
+) -> None:
+    client = semantic_client
+    world, grants = await _build_semantic_world(
+        client, make_user, _permission_type(caller), sparql.url()
+    )
+    headers = await _caller(caller, world, grants, make_user)
+    before = await _semantic_snapshot(client, world)
+    body = op.body(world) if callable(op.body) else op.body
+    response = await client.request(op.method, world.url(op.path), headers=headers, json=body)
+    if caller == "anonymous":
+        expected = 401
+    elif caller in ALLOWED[op.level]:
+        expected = op.success
+    else:
+        expected = 403
+    await _check(response, expected)
+    if expected == 403:
+        assert response.json()["exception"] == "InvalidAuthException"
+        assert response.json()["message"].startswith(
+            "The requested action is forbidden by the permission policies"
+        )
+    if expected >= 400:
+        assert await _semantic_snapshot(client, world) == before, (
             "a refused request changed stored data"
         )

@@ -2,11 +2,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from pyshepard.api import SHEPARD_PREFIX, Caller, Uow, error_responses
+from pyshepard.api import (
+    SHEPARD_PREFIX,
+    Caller,
+    PageParam,
+    PositiveSizeParam,
+    Uow,
+    error_responses,
+)
 from pyshepard.auth.groups.schemas import UserGroup
 from pyshepard.auth.users.schemas import User
+from pyshepard.context.collections.schemas import BasicCollectionAttributes
 from pyshepard.search import service
 from pyshepard.search.schemas import (
+    CollectionSearchBody,
+    CollectionSearchResult,
     ResponseBody,
     SearchBody,
     UserGroupSearchParams,
@@ -49,6 +59,38 @@ async def search_user_groups(
     return UserGroupSearchResult(
         searchParams=UserGroupSearchParams(query=body.searchParams.query),
         results=[UserGroup.of(view) for view in views],
+    )
+
+
+@router.post(
+    "/search/collections",
+    operation_id="searchCollections",
+    summary="Search Collections",
+    description="Search collections with paginated response",
+    response_model=CollectionSearchResult,
+    responses=error_responses(400, 401),
+)
+async def search_collections(
+    *,
+    uow: Uow,
+    caller: Caller,
+    body: CollectionSearchBody,
+    page: PageParam = None,
+    size: PositiveSizeParam = None,
+    orderBy: BasicCollectionAttributes | None = None,  # noqa: N803 - upstream parameter names
+    orderDesc: bool | None = None,  # noqa: N803
+) -> CollectionSearchResult:
+    results, total = await service.search_collections(
+        uow,
+        caller,
+        body.searchParams.query,
+        page=page,
+        size=size,
+        order_by=orderBy,
+        order_desc=orderDesc,
+    )
+    return CollectionSearchResult(
+        searchParams=body.searchParams, results=results, totalResults=total
     )
 
 

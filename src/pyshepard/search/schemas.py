@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from pyshepard.auth.groups.schemas import UserGroup
 from pyshepard.auth.users.schemas import NotBlankStr, User
-from pyshepard.context.collections.schemas import read_only
+from pyshepard.context.collections.schemas import Collection, read_only
 
 INT64_MAX = 2**63 - 1
 
@@ -35,6 +35,20 @@ class UserSearchResult(BaseModel):
 class UserGroupSearchResult(BaseModel):
     searchParams: UserGroupSearchParams  # noqa: N815
     results: list[UserGroup]
+
+
+class CollectionSearchParams(BaseModel):
+    query: NotBlankStr = Field(examples=[_QUERY_EXAMPLE])
+
+
+class CollectionSearchBody(BaseModel):
+    searchParams: CollectionSearchParams  # noqa: N815 - wire name
+
+
+class CollectionSearchResult(BaseModel):
+    searchParams: CollectionSearchParams  # noqa: N815 - wire name
+    results: list[Collection]
+    totalResults: int  # noqa: N815
 
 
 class QueryType(StrEnum):

@@ -6,6 +6,8 @@ from pyshepard.auth.groups import service as groups
 from pyshepard.auth.groups.service import GroupView
 from pyshepard.auth.users import service as users
 from pyshepard.auth.users.service import UserProfile
+from pyshepard.context.collections import service as collections
+from pyshepard.context.collections.schemas import BasicCollectionAttributes, Collection
 from pyshepard.core.clock import to_wire
 from pyshepard.core.db import UnitOfWork
 from pyshepard.core.errors import InvalidBody
@@ -29,6 +31,29 @@ async def search_users(uow: UnitOfWork, query: str) -> list[UserProfile]:
 async def search_user_groups(uow: UnitOfWork, actor: Principal, query: str) -> list[GroupView]:
     """Groups matching the query that the caller may read. Raises QueryError (400)."""
     return await groups.search_groups(uow, actor, parse_query(query))
+
+
+async def search_collections(
+    uow: UnitOfWork,
+    actor: Principal,
+    query: str,
+    *,
+    page: int | None = None,
+    size: int | None = None,
+    order_by: BasicCollectionAttributes | None = None,
+    order_desc: bool | None = None,
+) -> tuple[list[Collection], int]:
+    """`POST /search/collections`: readable collections matching the query, one page and the
+    total count. Raises QueryError (400)."""
+    return await collections.search_collections(
+        uow,
+        actor,
+        parse_query(query),
+        page=page,
+        size=size,
+        order_by=order_by,
+        order_desc=order_desc,
+    )
 
 
 async def search(uow: UnitOfWork, actor: Principal, body: SearchBody) -> ResponseBody:

@@ -21,6 +21,16 @@ class DataObjectAttributes(StrEnum):
     name = "name"
 
 
+class BasicCollectionAttributes(StrEnum):
+    """`orderBy` of `POST /search/collections` (default createdAt, descending)."""
+
+    updatedAt = "updatedAt"  # noqa: N815 - wire value
+    createdAt = "createdAt"  # noqa: N815
+    createdBy = "createdBy"  # noqa: N815
+    id = "id"
+    name = "name"
+
+
 def _not_blank(value: Any) -> Any:
     if value is None or (isinstance(value, str) and not value.strip()):
         raise PydanticCustomError("not_blank", "must not be blank")

@@ -8,8 +8,8 @@ from pyshepard.auth.permissions import service as permissions
 from pyshepard.auth.permissions.policy import Action
 from pyshepard.auth.permissions.schemas import Permissions, Roles
 from pyshepard.context.collections.models import Collection
+from pyshepard.context.collections.schemas import BasicCollectionAttributes, ListQuery
 from pyshepard.context.collections.schemas import Collection as CollectionOut
-from pyshepard.context.collections.schemas import ListQuery
 from pyshepard.context.collections.store import CollectionStore
 from pyshepard.core.clock import to_wire, utcnow
 from pyshepard.core.db import UnitOfWork
@@ -17,6 +17,7 @@ from pyshepard.core.errors import NotFound, not_found
 from pyshepard.core.identity import Principal
 from pyshepard.data.containers import service as containers
 from pyshepard.data.containers.schemas import ContainerType
+from pyshepard.search.query import Node
 
 
 def _store(uow: UnitOfWork) -> CollectionStore:
@@ -78,6 +79,29 @@ async def list_collections(
     readable = permissions.filter_by_access(actor, Collection.id.expression, Action.READ)
     collections = await _store(uow).search(query, readable)
     return await _to_wire(uow, collections)
+
+
+async def search_collections(
+    uow: UnitOfWork,
+    actor: Principal,
+    query: Node,
+    *,
+    page: int | None = None,
+    size: int | None = None,
+    order_by: BasicCollectionAttributes | None = None,
+    order_desc: bool | None = None,
+) -> tuple[list[CollectionOut], int]:
+    """Readable collections matching the query language, one page and the total count; default
+    order createdAt descending, as upstream. Raises QueryError (400)."""
+    window = (page * size, size) if page is not None and size is not None else None
+    rows, total = await _store(uow).query(
+        query,
+        permissions.filter_by_access(actor, Collection.id.expression, Action.READ),
+        window=window,
+        order_by=order_by or BasicCollectionAttributes.createdAt,
+        order_desc=True if order_desc is None else order_desc,
+    )
+    return await _to_wire(uow, rows), total
 
 
 async def get_collection(

@@ -6,16 +6,50 @@ from datetime import datetime
 from typing import Any, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, false, func, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from pyshepard.context.collections.models import Collection
-from pyshepard.context.collections.schemas import DataObjectAttributes, ListQuery
+from pyshepard.context.collections.schemas import (
+    BasicCollectionAttributes,
+    DataObjectAttributes,
+    ListQuery,
+)
 from pyshepard.context.dataobjects.models import DataObject
 from pyshepard.context.references.models import Reference
 from pyshepard.core.ids import next_entity_id
+from pyshepard.search.query import Field, Kind, Node, Property, QueryError, to_sql
 
 COLLECTION_REFERENCE = "CollectionReference"
+# properties of the collection search (upstream: any node property, `attributes.<key>` too)
+SEARCHABLE: dict[str, Property] = {
+    "id": Field(Collection.id, Kind.INTEGER),
+    "name": Field(Collection.name),
+    "description": Field(Collection.description),
+    "createdBy": Field(Collection.created_by),
+    "updatedBy": Field(Collection.updated_by),
+    "createdAt": Field(Collection.created_at, Kind.DATETIME),
+    "updatedAt": Field(Collection.updated_at, Kind.DATETIME),
+}
+ATTRIBUTE_PREFIX = "attributes."
+# upstream orders text by toLower(...)
+_SEARCH_ORDER: dict[BasicCollectionAttributes, Any] = {
+    BasicCollectionAttributes.createdAt: Collection.created_at,
+    BasicCollectionAttributes.updatedAt: Collection.updated_at,
+    BasicCollectionAttributes.createdBy: func.lower(Collection.created_by),
+    BasicCollectionAttributes.id: Collection.id,
+    BasicCollectionAttributes.name: func.lower(Collection.name),
+}
+
+
+def _attribute(name: str) -> Property | None:
+    """`attributes.<key>`: the attribute's text value (NULL where the key is absent)."""
+    if not name.startswith(ATTRIBUTE_PREFIX) or len(name) == len(ATTRIBUTE_PREFIX):
+        return None
+    return Field(Collection.attributes[name[len(ATTRIBUTE_PREFIX) :]].as_string())
+
+
 # stay far below the bind-parameter limits of SQLite (32766) and asyncpg (32767)
 CHUNK = 1000
 _Columns = TypeVarTuple("_Columns")
@@ -43,6 +77,37 @@ class CollectionStore:
         statement = ordered(statement, Collection, query)
         result = await self.session.scalars(statement)
         return result.all()
+
+    async def query(
+        self,
+        query: Node,
+        readable: ColumnElement[bool],
+        *,
+        window: tuple[int, int] | None,
+        order_by: BasicCollectionAttributes,
+        order_desc: bool,
+    ) -> tuple[Sequence[Collection], int]:
+        """Readable live collections matching the query language: one page of them and how
+        many match in total; filtered, ordered and paged in SQL."""
+        matching = select(Collection.id).where(
+            Collection.deleted.is_(False), readable, to_sql(query, SEARCHABLE, fallback=_attribute)
+        )
+        column = _SEARCH_ORDER[order_by]
+        key = column.desc().nulls_first() if order_desc else column.asc().nulls_last()
+        statement = (
+            select(Collection)
+            .where(Collection.id.in_(matching.scalar_subquery()))
+            .order_by(key, Collection.id.desc() if order_desc else Collection.id.asc())
+        )
+        if window is not None:
+            statement = statement.offset(window[0]).limit(window[1])
+        total = select(func.count()).select_from(matching.subquery())
+        try:
+            rows = (await self.session.scalars(statement)).all()
+            count = int((await self.session.execute(total)).scalar_one())
+        except DBAPIError as exc:  # e.g. a regex Python accepts but PostgreSQL does not
+            raise QueryError("the database could not evaluate this query") from exc
+        return rows, count
 
     async def data_object_ids(self, collection_ids: Iterable[int]) -> dict[int, list[int]]:
         """Live data objects per collection, ascending ids."""
