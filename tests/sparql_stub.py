@@ -3,7 +3,8 @@ in `SemanticRepositoryIT`: `ASK { ?x ?y ?z }` answers true, label queries answer
 few known IRIs in `application/sparql-results+json`.
 
 Paths: `/sparql` (healthy), `/false` (ASK answers false), `/broken` (HTTP 500), `/garbage`
-(200 with a non-JSON body), `/slow` (healthy after `SLOW_SECONDS`).
+(200 with a non-JSON body), `/slow` (healthy after `SLOW_SECONDS`), `/huge` (a valid answer
+padded beyond the connector's size limit), `/redirect` (302 to `/sparql`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ PLAIN = "http://example.org/plain"  # a label without language tag among tagged 
 FOREIGN = "http://example.org/foreign"  # neither untagged nor English: the first label wins
 UNKNOWN = "http://example.org/unknown"
 SLOW_SECONDS = 1.0
+HUGE_BYTES = 5 * 1024 * 1024
 
 LABELS: dict[str, list[tuple[str, str | None]]] = {
     INGREDIENT: [("Zutat", "de"), ("ingredient", "en"), ("ingrédient", "fr")],
@@ -84,6 +86,16 @@ def sparql_stub() -> Iterator[SparqlStub]:
                 return
             if parts.path == "/garbage":
                 self._answer(200, b"<html>not json</html>")
+                return
+            if parts.path == "/huge":
+                padding = " " * (HUGE_BYTES - 20)
+                self._answer(200, ('{"boolean": true' + padding + "}").encode())
+                return
+            if parts.path == "/redirect":
+                self.send_response(302)
+                self.send_header("Location", "/sparql?" + parts.query)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
                 return
             if parts.path == "/slow":
                 time.sleep(SLOW_SECONDS)
