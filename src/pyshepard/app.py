@@ -26,6 +26,7 @@ from pyshepard.auth.oidc.verifier import OidcVerifier
 from pyshepard.auth.users import api as users_api
 from pyshepard.context.collections import api as collections_api
 from pyshepard.context.dataobjects import api as dataobjects_api
+from pyshepard.context.export import api as export_api
 from pyshepard.context.labjournal import api as labjournal_api
 from pyshepard.context.references import api as references_api
 from pyshepard.context.semantic import api as semantic_api
@@ -55,6 +56,7 @@ ROUTERS: list[APIRouter] = [
     references_api.router,
     semantic_api.router,
     labjournal_api.router,
+    export_api.router,
     structured_api.router,
     timeseries_api.router,
     subscriptions_api.router,

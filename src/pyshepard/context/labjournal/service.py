@@ -116,3 +116,19 @@ def to_wire_entries(entries: Sequence[LabJournalEntry]) -> list[LabJournalEntryO
         )
         for entry in entries
     ]
+
+
+async def entries_by_data_object(
+    uow: UnitOfWork, data_object_ids: Sequence[int]
+) -> dict[int, list[LabJournalEntryOut]]:
+    """Live entries of the data objects, newest first, without an access check (the caller has
+    checked Read on their collection, e.g. the collection export)."""
+    grouped: dict[int, list[LabJournalEntryOut]] = {}
+    for start in range(0, len(data_object_ids), _CHUNK):
+        rows = await _store(uow).of_data_objects(data_object_ids[start : start + _CHUNK])
+        for entry in to_wire_entries(rows):
+            grouped.setdefault(entry.dataObjectId or 0, []).append(entry)
+    return grouped
+
+
+_CHUNK = 1000  # ids per IN clause, far below every backend's bind-parameter limit
