@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
@@ -102,6 +104,32 @@ _DESCRIPTIONS = {
     404: "not found",
     409: "conflict",
 }
+
+
+@dataclass(frozen=True, kw_only=True)
+class RouteDoc:
+    """What a route factory's caller overrides for one generated operation (None: the default)."""
+
+    operation_id: str | None = None
+    description: str | None = None
+    responses: Mapping[int | str, dict[str, Any]] | None = None
+
+
+def pascal_case(label: str) -> str:
+    """`"structured data"` -> `"StructuredData"` (upstream's operation-id words)."""
+    return "".join(word[:1].upper() + word[1:] for word in label.split())
+
+
+def camel_case(label: str) -> str:
+    """`"structured data"` -> `"structuredData"` (upstream's paths, tags and parameter names)."""
+    pascal = pascal_case(label)
+    return pascal[:1].lower() + pascal[1:]
+
+
+def operation_summary(operation_id: str) -> str:
+    """`"getAllFileContainers"` -> `"Get All File Containers"`, as every shepard summary reads."""
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", operation_id)
+    return words[:1].upper() + words[1:]
 
 
 _JAVA_MESSAGES = {

@@ -16,13 +16,15 @@ from pyshepard.api import (
     Caller,
     CollectionId,
     DataObjectId,
-    PageParam,
     Uow,
     VersionUidParam,
     error_responses,
 )
-from pyshepard.auth.permissions.schemas import Permissions, Roles
-from pyshepard.data.containers.schemas import ContainerAttributes
+from pyshepard.data.containers.routes import (
+    ContainerRouteSpec,
+    container_routes,
+)
+from pyshepard.data.containers.schemas import ContainerType
 from pyshepard.data.files import references, service
 from pyshepard.data.files.multipart import open_file_part
 from pyshepard.data.files.schemas import FileContainer, FileReference, ShepardFile
@@ -78,132 +80,19 @@ BINARY_RESPONSE: dict[int | str, dict[str, Any]] = {
 # --- containers ------------------------------------------------------------------------------
 
 
-@router.get(
-    CONTAINERS,
-    operation_id="getAllFileContainers",
-    tags=["fileContainer"],
-    summary="Get All File Containers",
-    description="Get all file containers",
-    response_model=list[FileContainer],
-    responses=ERRORS,
+container_routes(
+    router,
+    ContainerType.FILE,
+    ContainerRouteSpec(
+        label="file",
+        schema=FileContainer,
+        list_containers=service.list_file_containers,
+        create_container=service.create_file_container,
+        get_container=service.get_file_container,
+        delete_container=service.delete_file_container,
+        positive_size=True,
+    ),
 )
-async def get_all_file_containers(
-    *,
-    uow: Uow,
-    caller: Caller,
-    name: str | None = None,
-    page: PageParam = None,
-    size: PositiveSize = None,
-    orderBy: ContainerAttributes | None = None,  # noqa: N803 - upstream parameter names
-    orderDesc: bool | None = None,  # noqa: N803
-) -> list[FileContainer]:
-    return await service.list_file_containers(
-        uow,
-        caller,
-        name=name,
-        page=page,
-        size=size,
-        order_by=orderBy,
-        order_desc=bool(orderDesc),
-    )
-
-
-@router.post(
-    CONTAINERS,
-    operation_id="createFileContainer",
-    tags=["fileContainer"],
-    summary="Create File Container",
-    description="Create a new file container",
-    status_code=201,
-    response_model=FileContainer,
-    responses=ERRORS,
-)
-async def create_file_container(uow: Uow, caller: Caller, body: FileContainer) -> FileContainer:
-    return await service.create_file_container(uow, caller, body.name)
-
-
-@router.get(
-    ITEM,
-    operation_id="getFileContainer",
-    tags=["fileContainer"],
-    summary="Get File Container",
-    description="Get file container",
-    response_model=FileContainer,
-    responses=ERRORS,
-)
-async def get_file_container(
-    uow: Uow,
-    caller: Caller,
-    fileContainerId: FileContainerId,  # noqa: N803
-) -> FileContainer:
-    return await service.get_file_container(uow, caller, fileContainerId)
-
-
-@router.delete(
-    ITEM,
-    operation_id="deleteFileContainer",
-    tags=["fileContainer"],
-    summary="Delete File Container",
-    description="Delete file container",
-    status_code=204,
-    responses=ERRORS,
-)
-async def delete_file_container(
-    uow: Uow,
-    caller: Caller,
-    fileContainerId: FileContainerId,  # noqa: N803
-) -> Response:
-    await service.delete_file_container(uow, caller, fileContainerId)
-    return Response(status_code=204)
-
-
-@router.get(
-    ITEM + "/permissions",
-    operation_id="getFilePermissions",
-    tags=["fileContainer"],
-    summary="Get File Permissions",
-    description="Get permissions",
-    responses=ERRORS,
-)
-async def get_file_permissions(
-    uow: Uow,
-    caller: Caller,
-    fileContainerId: FileContainerId,  # noqa: N803
-) -> Permissions:
-    return await service.get_permissions(uow, caller, fileContainerId)
-
-
-@router.put(
-    ITEM + "/permissions",
-    operation_id="editFilePermissions",
-    tags=["fileContainer"],
-    summary="Edit File Permissions",
-    description="Edit permissions",
-    responses=ERRORS,
-)
-async def edit_file_permissions(
-    uow: Uow,
-    caller: Caller,
-    fileContainerId: FileContainerId,  # noqa: N803
-    permissions: Permissions,
-) -> Permissions:
-    return await service.set_permissions(uow, caller, fileContainerId, permissions)
-
-
-@router.get(
-    ITEM + "/roles",
-    operation_id="getFileRoles",
-    tags=["fileContainer"],
-    summary="Get File Roles",
-    description="Get roles",
-    responses=ERRORS,
-)
-async def get_file_roles(
-    uow: Uow,
-    caller: Caller,
-    fileContainerId: FileContainerId,  # noqa: N803
-) -> Roles:
-    return await service.get_roles(uow, caller, fileContainerId)
 
 
 # --- files -----------------------------------------------------------------------------------

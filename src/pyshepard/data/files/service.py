@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pyshepard.auth.permissions.policy import Action
-from pyshepard.auth.permissions.schemas import Permissions, Roles
 from pyshepard.core.blobs import BlobStore
 from pyshepard.core.clock import to_wire, utcnow
 from pyshepard.core.db import UnitOfWork
@@ -56,9 +55,11 @@ def render_file(stored: StoredFile) -> ShepardFile:
 # --- containers ------------------------------------------------------------------------------
 
 
-async def create_file_container(uow: UnitOfWork, actor: Principal, name: str) -> FileContainer:
+async def create_file_container(
+    uow: UnitOfWork, actor: Principal, body: FileContainer
+) -> FileContainer:
     """A new Private file container owned by `actor`."""
-    container = await containers.create_container(uow, actor, FILE, name)
+    container = await containers.create_container(uow, actor, FILE, body.name)
     return render_container(container, [])
 
 
@@ -105,20 +106,6 @@ async def delete_file_container(uow: UnitOfWork, actor: Principal, container_id:
     await containers.delete_container(uow, actor, container_id, FILE)
     keys = await _store(uow).remove_all(container_id)
     _release_blobs_after_commit(uow, keys)
-
-
-async def get_permissions(uow: UnitOfWork, actor: Principal, container_id: int) -> Permissions:
-    return await containers.get_permissions(uow, actor, container_id, FILE)
-
-
-async def set_permissions(
-    uow: UnitOfWork, actor: Principal, container_id: int, update: Permissions
-) -> Permissions:
-    return await containers.set_permissions(uow, actor, container_id, FILE, update)
-
-
-async def get_roles(uow: UnitOfWork, actor: Principal, container_id: int) -> Roles:
-    return await containers.get_roles(uow, actor, container_id, FILE)
 
 
 # --- files -----------------------------------------------------------------------------------

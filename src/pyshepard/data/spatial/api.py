@@ -17,16 +17,19 @@ from pyshepard.api import (
     Caller,
     CollectionId,
     DataObjectId,
-    PageParam,
-    SizeParam,
+    RouteDoc,
     Uow,
     VersionUidParam,
     database,
     error_responses,
 )
-from pyshepard.auth.permissions.schemas import Permissions, Roles
 from pyshepard.core.db import UnitOfWork
-from pyshepard.data.containers.schemas import ContainerAttributes
+from pyshepard.data.containers.routes import (
+    ContainerOperation,
+    ContainerRouteSpec,
+    container_routes,
+)
+from pyshepard.data.containers.schemas import ContainerType
 from pyshepard.data.spatial import references, service
 from pyshepard.data.spatial.schemas import (
     SpatialDataContainer,
@@ -102,139 +105,36 @@ def _json(pieces: AsyncIterator[bytes]) -> StreamingResponse:
 # -- containers --------------------------------------------------------------------------------
 
 
-@router.get(
-    CONTAINERS,
-    operation_id="getSpatialDataContainers",
-    tags=CONTAINER_TAG,
-    summary="Get Spatial Data Containers",
-    description="Get spatial data containers.",
-    responses=error_responses(400, 401, 404),
-    dependencies=ENABLED,
+container_routes(
+    router,
+    ContainerType.SPATIALDATA,
+    ContainerRouteSpec(
+        label="spatial data",
+        schema=SpatialDataContainer,
+        list_containers=service.list_containers,
+        create_container=service.create_container,
+        get_container=service.get_container,
+        delete_container=service.delete_container,
+        delete_status=200,
+        dependencies=ENABLED,
+        docs={
+            ContainerOperation.LIST: RouteDoc(
+                operation_id="getSpatialDataContainers",
+                description="Get spatial data containers.",
+                responses=error_responses(400, 401, 404),
+            ),
+            ContainerOperation.CREATE: RouteDoc(
+                description="Create a new spatial data container.",
+                responses=error_responses(400),
+            ),
+            ContainerOperation.GET: RouteDoc(description="Get spatial data container."),
+            ContainerOperation.DELETE: RouteDoc(
+                description="Deletes spatial data container and related spatial data.",
+                responses={200: {"description": "ok"}, **ERRORS},
+            ),
+        },
+    ),
 )
-async def get_all_containers(
-    *,
-    uow: Uow,
-    caller: Caller,
-    name: str | None = None,
-    page: PageParam = None,
-    size: SizeParam = None,
-    orderBy: ContainerAttributes | None = None,  # noqa: N803 - upstream parameter names
-    orderDesc: bool | None = None,  # noqa: N803
-) -> list[SpatialDataContainer]:
-    return await service.list_containers(
-        uow,
-        caller,
-        name=name,
-        page=page,
-        size=size,
-        order_by=orderBy,
-        order_desc=bool(orderDesc),
-    )
-
-
-@router.post(
-    CONTAINERS,
-    operation_id="createSpatialDataContainer",
-    tags=CONTAINER_TAG,
-    summary="Create Spatial Data Container",
-    description="Create a new spatial data container.",
-    status_code=201,
-    responses=error_responses(400),
-    dependencies=ENABLED,
-)
-async def create_container(
-    uow: Uow, caller: Caller, body: SpatialDataContainer
-) -> SpatialDataContainer:
-    return await service.create_container(uow, caller, body)
-
-
-@router.get(
-    ITEM,
-    operation_id="getSpatialDataContainer",
-    tags=CONTAINER_TAG,
-    summary="Get Spatial Data Container",
-    description="Get spatial data container.",
-    responses=ERRORS,
-    dependencies=ENABLED,
-)
-async def get_container(
-    uow: Uow,
-    caller: Caller,
-    spatialDataContainerId: ContainerId,  # noqa: N803
-) -> SpatialDataContainer:
-    return await service.get_container(uow, caller, spatialDataContainerId)
-
-
-@router.delete(
-    ITEM,
-    operation_id="deleteSpatialDataContainer",
-    tags=CONTAINER_TAG,
-    summary="Delete Spatial Data Container",
-    description="Deletes spatial data container and related spatial data.",
-    status_code=200,
-    response_class=Response,
-    responses={200: {"description": "ok"}, **ERRORS},
-    dependencies=ENABLED,
-)
-async def delete_container(
-    uow: Uow,
-    caller: Caller,
-    spatialDataContainerId: ContainerId,  # noqa: N803
-) -> Response:
-    await service.delete_container(uow, caller, spatialDataContainerId)
-    return Response(status_code=200)
-
-
-@router.get(
-    ITEM + "/permissions",
-    operation_id="getSpatialDataPermissions",
-    tags=CONTAINER_TAG,
-    summary="Get Spatial Data Permissions",
-    description="Get permissions",
-    responses=ERRORS,
-    dependencies=ENABLED,
-)
-async def get_permissions(
-    uow: Uow,
-    caller: Caller,
-    spatialDataContainerId: ContainerId,  # noqa: N803
-) -> Permissions:
-    return await service.get_permissions(uow, caller, spatialDataContainerId)
-
-
-@router.put(
-    ITEM + "/permissions",
-    operation_id="editSpatialDataPermissions",
-    tags=CONTAINER_TAG,
-    summary="Edit Spatial Data Permissions",
-    description="Edit permissions",
-    responses=ERRORS,
-    dependencies=ENABLED,
-)
-async def edit_permissions(
-    uow: Uow,
-    caller: Caller,
-    spatialDataContainerId: ContainerId,  # noqa: N803
-    body: Permissions,
-) -> Permissions:
-    return await service.set_permissions(uow, caller, spatialDataContainerId, body)
-
-
-@router.get(
-    ITEM + "/roles",
-    operation_id="getSpatialDataRoles",
-    tags=CONTAINER_TAG,
-    summary="Get Spatial Data Roles",
-    description="Get roles",
-    responses=ERRORS,
-    dependencies=ENABLED,
-)
-async def get_roles(
-    uow: Uow,
-    caller: Caller,
-    spatialDataContainerId: ContainerId,  # noqa: N803
-) -> Roles:
-    return await service.get_roles(uow, caller, spatialDataContainerId)
 
 
 # -- points ------------------------------------------------------------------------------------

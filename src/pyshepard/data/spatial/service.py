@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from pyshepard.auth.permissions.policy import Action
-from pyshepard.auth.permissions.schemas import Permissions, Roles
 from pyshepard.core.clock import utcnow
 from pyshepard.core.db import UnitOfWork
 from pyshepard.core.identity import Principal
@@ -82,20 +81,6 @@ async def delete_container(uow: UnitOfWork, actor: Principal, container_id: int)
     """Owner only; its points go with it. Raises NotFound, PermissionDenied."""
     await containers.delete_container(uow, actor, container_id, KIND)
     await _store(uow).delete_container(container_id)
-
-
-async def get_permissions(uow: UnitOfWork, actor: Principal, container_id: int) -> Permissions:
-    return await containers.get_permissions(uow, actor, container_id, KIND)
-
-
-async def set_permissions(
-    uow: UnitOfWork, actor: Principal, container_id: int, update: Permissions
-) -> Permissions:
-    return await containers.set_permissions(uow, actor, container_id, KIND, update)
-
-
-async def get_roles(uow: UnitOfWork, actor: Principal, container_id: int) -> Roles:
-    return await containers.get_roles(uow, actor, container_id, KIND)
 
 
 def _now_ns() -> int:

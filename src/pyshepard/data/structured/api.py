@@ -13,14 +13,17 @@ from pyshepard.api import (
     Caller,
     CollectionId,
     DataObjectId,
-    PageParam,
-    SizeParam,
+    RouteDoc,
     Uow,
     VersionUidParam,
     error_responses,
 )
-from pyshepard.auth.permissions.schemas import Permissions, Roles
-from pyshepard.data.containers.schemas import ContainerAttributes
+from pyshepard.data.containers.routes import (
+    ContainerOperation,
+    ContainerRouteSpec,
+    container_routes,
+)
+from pyshepard.data.containers.schemas import ContainerType
 from pyshepard.data.structured import references, service
 from pyshepard.data.structured.schemas import (
     StructuredData,
@@ -44,131 +47,19 @@ ReferenceId = Annotated[int, Path(ge=0, le=INT64_MAX, description="Structured da
 Oid = Annotated[str, Path(pattern=r"\S", description="Structured data oid")]
 
 
-@router.get(
-    CONTAINERS,
-    operation_id="getAllStructuredDataContainers",
-    tags=CONTAINER_TAG,
-    summary="Get All Structured Data Containers",
-    description="Get all structured data containers",
-    responses=error_responses(400, 401, 404),
+container_routes(
+    router,
+    ContainerType.STRUCTUREDDATA,
+    ContainerRouteSpec(
+        label="structured data",
+        schema=StructuredDataContainer,
+        list_containers=service.list_containers,
+        create_container=service.create_container,
+        get_container=service.get_container,
+        delete_container=service.delete_container,
+        docs={ContainerOperation.LIST: RouteDoc(responses=error_responses(400, 401, 404))},
+    ),
 )
-async def get_all_containers(
-    *,
-    uow: Uow,
-    caller: Caller,
-    name: str | None = None,
-    page: PageParam = None,
-    size: SizeParam = None,
-    orderBy: ContainerAttributes | None = None,  # noqa: N803 - upstream parameter names
-    orderDesc: bool | None = None,  # noqa: N803
-) -> list[StructuredDataContainer]:
-    return await service.list_containers(
-        uow,
-        caller,
-        name=name,
-        page=page,
-        size=size,
-        order_by=orderBy,
-        order_desc=bool(orderDesc),
-    )
-
-
-@router.post(
-    CONTAINERS,
-    operation_id="createStructuredDataContainer",
-    tags=CONTAINER_TAG,
-    summary="Create Structured Data Container",
-    description="Create a new structured data container",
-    status_code=201,
-    responses=ERRORS,
-)
-async def create_container(
-    uow: Uow, caller: Caller, body: StructuredDataContainer
-) -> StructuredDataContainer:
-    return await service.create_container(uow, caller, body)
-
-
-@router.get(
-    ITEM,
-    operation_id="getStructuredDataContainer",
-    tags=CONTAINER_TAG,
-    summary="Get Structured Data Container",
-    description="Get structured data container",
-    responses=ERRORS,
-)
-async def get_container(
-    uow: Uow,
-    caller: Caller,
-    structuredDataContainerId: ContainerId,  # noqa: N803
-) -> StructuredDataContainer:
-    return await service.get_container(uow, caller, structuredDataContainerId)
-
-
-@router.delete(
-    ITEM,
-    operation_id="deleteStructuredDataContainer",
-    tags=CONTAINER_TAG,
-    summary="Delete Structured Data Container",
-    description="Delete structured data container",
-    status_code=204,
-    response_class=Response,
-    responses=ERRORS,
-)
-async def delete_container(
-    uow: Uow,
-    caller: Caller,
-    structuredDataContainerId: ContainerId,  # noqa: N803
-) -> None:
-    await service.delete_container(uow, caller, structuredDataContainerId)
-
-
-@router.get(
-    ITEM + "/permissions",
-    operation_id="getStructuredDataPermissions",
-    tags=CONTAINER_TAG,
-    summary="Get Structured Data Permissions",
-    description="Get permissions",
-    responses=ERRORS,
-)
-async def get_permissions(
-    uow: Uow,
-    caller: Caller,
-    structuredDataContainerId: ContainerId,  # noqa: N803
-) -> Permissions:
-    return await service.get_permissions(uow, caller, structuredDataContainerId)
-
-
-@router.put(
-    ITEM + "/permissions",
-    operation_id="editStructuredDataPermissions",
-    tags=CONTAINER_TAG,
-    summary="Edit Structured Data Permissions",
-    description="Edit permissions",
-    responses=ERRORS,
-)
-async def edit_permissions(
-    uow: Uow,
-    caller: Caller,
-    structuredDataContainerId: ContainerId,  # noqa: N803
-    body: Permissions,
-) -> Permissions:
-    return await service.set_permissions(uow, caller, structuredDataContainerId, body)
-
-
-@router.get(
-    ITEM + "/roles",
-    operation_id="getStructuredDataRoles",
-    tags=CONTAINER_TAG,
-    summary="Get Structured Data Roles",
-    description="Get roles",
-    responses=ERRORS,
-)
-async def get_roles(
-    uow: Uow,
-    caller: Caller,
-    structuredDataContainerId: ContainerId,  # noqa: N803
-) -> Roles:
-    return await service.get_roles(uow, caller, structuredDataContainerId)
 
 
 @router.get(

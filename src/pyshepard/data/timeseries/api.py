@@ -21,14 +21,17 @@ from pyshepard.api import (
     Caller,
     CollectionId,
     DataObjectId,
-    PageParam,
-    SizeParam,
+    RouteDoc,
     Uow,
     VersionUidParam,
     error_responses,
 )
-from pyshepard.auth.permissions.schemas import Permissions, Roles
-from pyshepard.data.containers.schemas import ContainerAttributes
+from pyshepard.data.containers.routes import (
+    ContainerOperation,
+    ContainerRouteSpec,
+    container_routes,
+)
+from pyshepard.data.containers.schemas import ContainerType
 from pyshepard.data.timeseries import references, service
 from pyshepard.data.timeseries.references import ChannelFilters
 from pyshepard.data.timeseries.rules import ChannelKey, PointQuery
@@ -97,125 +100,24 @@ def _json(body: bytes) -> Response:
 # -- containers --------------------------------------------------------------------------------
 
 
-@router.get(
-    CONTAINERS,
-    operation_id="getAllTimeseriesContainers",
-    tags=CONTAINER_TAG,
-    summary="Get All Timeseries Containers",
-    description="Get all timeseries containers",
-    responses=ERRORS,
+container_routes(
+    router,
+    ContainerType.TIMESERIES,
+    ContainerRouteSpec(
+        label="timeseries",
+        schema=TimeseriesContainer,
+        list_containers=service.list_containers,
+        create_container=service.create_container,
+        get_container=service.get_container,
+        delete_container=service.delete_container,
+        docs={
+            ContainerOperation.DELETE: RouteDoc(
+                description="Delete timeseries container (owner only; its channels and points "
+                "go with it)"
+            )
+        },
+    ),
 )
-async def get_all_containers(
-    *,
-    uow: Uow,
-    caller: Caller,
-    name: str | None = None,
-    page: PageParam = None,
-    size: SizeParam = None,
-    orderBy: ContainerAttributes | None = None,  # noqa: N803 - upstream parameter names
-    orderDesc: bool | None = None,  # noqa: N803
-) -> list[TimeseriesContainer]:
-    return await service.list_containers(
-        uow, caller, name=name, page=page, size=size, order_by=orderBy, order_desc=bool(orderDesc)
-    )
-
-
-@router.post(
-    CONTAINERS,
-    operation_id="createTimeseriesContainer",
-    tags=CONTAINER_TAG,
-    summary="Create Timeseries Container",
-    description="Create a new timeseries container",
-    status_code=201,
-    responses=ERRORS,
-)
-async def create_container(
-    uow: Uow, caller: Caller, body: TimeseriesContainer
-) -> TimeseriesContainer:
-    return await service.create_container(uow, caller, body)
-
-
-@router.get(
-    ITEM,
-    operation_id="getTimeseriesContainer",
-    tags=CONTAINER_TAG,
-    summary="Get Timeseries Container",
-    description="Get timeseries container",
-    responses=ERRORS,
-)
-async def get_container(
-    uow: Uow,
-    caller: Caller,
-    timeseriesContainerId: ContainerId,  # noqa: N803
-) -> TimeseriesContainer:
-    return await service.get_container(uow, caller, timeseriesContainerId)
-
-
-@router.delete(
-    ITEM,
-    operation_id="deleteTimeseriesContainer",
-    tags=CONTAINER_TAG,
-    summary="Delete Timeseries Container",
-    description="Delete timeseries container (owner only; its channels and points go with it)",
-    status_code=204,
-    response_class=Response,
-    responses=ERRORS,
-)
-async def delete_container(
-    uow: Uow,
-    caller: Caller,
-    timeseriesContainerId: ContainerId,  # noqa: N803
-) -> None:
-    await service.delete_container(uow, caller, timeseriesContainerId)
-
-
-@router.get(
-    ITEM + "/permissions",
-    operation_id="getTimeseriesPermissions",
-    tags=CONTAINER_TAG,
-    summary="Get Timeseries Permissions",
-    description="Get permissions",
-    responses=ERRORS,
-)
-async def get_permissions(
-    uow: Uow,
-    caller: Caller,
-    timeseriesContainerId: ContainerId,  # noqa: N803
-) -> Permissions:
-    return await service.get_permissions(uow, caller, timeseriesContainerId)
-
-
-@router.put(
-    ITEM + "/permissions",
-    operation_id="editTimeseriesPermissions",
-    tags=CONTAINER_TAG,
-    summary="Edit Timeseries Permissions",
-    description="Edit permissions",
-    responses=ERRORS,
-)
-async def edit_permissions(
-    uow: Uow,
-    caller: Caller,
-    timeseriesContainerId: ContainerId,  # noqa: N803
-    body: Permissions,
-) -> Permissions:
-    return await service.set_permissions(uow, caller, timeseriesContainerId, body)
-
-
-@router.get(
-    ITEM + "/roles",
-    operation_id="getTimeseriesRoles",
-    tags=CONTAINER_TAG,
-    summary="Get Timeseries Roles",
-    description="Get roles",
-    responses=ERRORS,
-)
-async def get_roles(
-    uow: Uow,
-    caller: Caller,
-    timeseriesContainerId: ContainerId,  # noqa: N803
-) -> Roles:
-    return await service.get_roles(uow, caller, timeseriesContainerId)
 
 
 # -- points ------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ import anyio
 import orjson
 
 from pyshepard.auth.permissions.policy import Action
-from pyshepard.auth.permissions.schemas import Permissions, Roles
 from pyshepard.core.db import UnitOfWork
 from pyshepard.core.errors import DomainError, InvalidBody, NotFound
 from pyshepard.core.identity import Principal
@@ -112,20 +111,6 @@ async def delete_container(uow: UnitOfWork, actor: Principal, container_id: int)
     """Owner only; its channels and points go with it. Raises NotFound, PermissionDenied."""
     await containers.delete_container(uow, actor, container_id, KIND)
     await _store(uow).delete_container(container_id)
-
-
-async def get_permissions(uow: UnitOfWork, actor: Principal, container_id: int) -> Permissions:
-    return await containers.get_permissions(uow, actor, container_id, KIND)
-
-
-async def set_permissions(
-    uow: UnitOfWork, actor: Principal, container_id: int, update: Permissions
-) -> Permissions:
-    return await containers.set_permissions(uow, actor, container_id, KIND, update)
-
-
-async def get_roles(uow: UnitOfWork, actor: Principal, container_id: int) -> Roles:
-    return await containers.get_roles(uow, actor, container_id, KIND)
 
 
 # -- channels ----------------------------------------------------------------------------------
