@@ -16,7 +16,7 @@ from pyshepard.core.db import UnitOfWork
 from pyshepard.core.errors import Conflict, NotFound
 from pyshepard.core.identity import Principal
 from pyshepard.core.jobs import enqueue
-from pyshepard.registry.entry import ValidationStatus
+from pyshepard.registry.entry import FILE_LINK_RELS, ValidationStatus
 from pyshepard.registry.models import RegistryModel, RegistryModelVersion, ValidationRun
 from pyshepard.registry.schemas import RunStarted
 from pyshepard.registry.store import RegistryStore
@@ -226,6 +226,14 @@ def choose_version(
     if chosen is None:
         raise NotFound(f"Version {version or 'latest'} of model {model.model_id} not found")
     return chosen
+
+
+def version_links(model: RegistryModel, version: RegistryModelVersion) -> list[dict[str, Any]]:
+    """The concept's own links (DOIs, relations; editable with PUT) plus the file links
+    (patch-of, hs3-twin) of this version, which name its companion files and differ by version."""
+    concept = [link for link in model.links if link.get("rel") not in FILE_LINK_RELS]
+    files = [link for link in version.entry.get("links", []) if link.get("rel") in FILE_LINK_RELS]
+    return concept + files
 
 
 def file_url(base_url: str, model_id: str, version: str, part: str | None = None) -> str:

@@ -20,6 +20,7 @@ from pyshepard.registry.service.common import (
     pick_version,
     semver_key,
     store_of,
+    version_links,
     visible_model,
     visible_versions,
 )
@@ -170,7 +171,7 @@ async def model_metadata(
         "domain": model.domain,
         "collaboration": model.collaboration,
         "metadata": model.meta,
-        "links": model.links,
+        "links": version_links(model, shown),
         "format": shown.format,
         "checksum": shown.checksum,
         "canonical_checksum": shown.canonical_checksum,

@@ -18,6 +18,7 @@ from pyshepard.registry.service.common import (
     sees_unpublished,
     semver_key,
     store_of,
+    version_links,
     visible_model,
     visible_versions,
 )
@@ -130,7 +131,7 @@ def _entry(
         format=shown.format or entry.get("format"),
         canonical_checksum=shown.canonical_checksum,
         summary=shown.summary,
-        links=model.links,
+        links=version_links(model, shown),
         versions=sorted((v.version for v in versions), key=semver_key),
         validation=_run_digest(run),
         owner=model.owner,
