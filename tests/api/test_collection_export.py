@@ -372,7 +372,7 @@ async def test_zip_stream_round_trip(size: int) -> None:
             yield data[start : start + 65_536]
 
     archive = ZipStream()
-    out = bytearray(archive.add_bytes("a.json", b"{}"))
+    out = bytearray(await archive.add_bytes("a.json", b"{}"))
     async for chunk in archive.add_stream("blob", chunks(), size):
         out += chunk
     out += archive.finish()

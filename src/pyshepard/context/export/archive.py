@@ -2,14 +2,20 @@
 
 The standard library's `zipfile` writes to an unseekable sink with data descriptors (sizes
 after each entry), so entries go out as they are written and nothing but one compressor's
-state and the central directory is kept in memory.
+state and the central directory is kept in memory. Entries are deflated (readers that stream
+a zip, such as Java's ZipInputStream, accept data descriptors only after deflated data); large
+pieces are compressed in a worker thread (zlib releases the GIL) so the event loop stays free.
 """
 
 from __future__ import annotations
 
+import asyncio
 import zipfile
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+
+# pieces at least this large are compressed off the event loop
+THREAD_THRESHOLD = 64 * 1024
 
 
 class _Sink:
@@ -55,10 +61,14 @@ class ZipStream:
         info.file_size = size  # decides whether the entry needs zip64 records
         return info
 
-    def add_bytes(self, name: str, data: bytes) -> bytes:
+    async def add_bytes(self, name: str, data: bytes) -> bytes:
         """Add an entry held in memory (metadata, JSON documents, CSV)."""
         self.names.add(name)
-        self._zip.writestr(self._info(name, len(data)), data)
+        info = self._info(name, len(data))
+        if len(data) >= THREAD_THRESHOLD:
+            await asyncio.to_thread(self._zip.writestr, info, data)
+        else:
+            self._zip.writestr(info, data)
         return self._sink.drain()
 
     async def add_stream(
@@ -68,7 +78,10 @@ class ZipStream:
         self.names.add(name)
         with self._zip.open(self._info(name, size), mode="w") as target:
             async for chunk in chunks:
-                target.write(chunk)
+                if len(chunk) >= THREAD_THRESHOLD:
+                    await asyncio.to_thread(target.write, chunk)
+                else:
+                    target.write(chunk)
                 produced = self._sink.drain()
                 if produced:
                     yield produced

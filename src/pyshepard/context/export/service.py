@@ -87,7 +87,7 @@ async def _export(uow: UnitOfWork, actor: Principal, collection_id: int) -> Asyn
         description=f"Research Object Crate representing the shepard Collection {collection.name}",
         published=to_wire(utcnow()) or "",
     )
-    yield _entity(archive, crate, collection, kind="Collection")
+    yield await _entity(archive, crate, collection, kind="Collection")
     data_objects = await dataobjects.list_data_objects(uow, actor, collection_id, DataObjectQuery())
     journal = await labjournal.entries_by_data_object(
         uow, [data_object.id for data_object in data_objects if data_object.id is not None]
@@ -95,24 +95,24 @@ async def _export(uow: UnitOfWork, actor: Principal, collection_id: int) -> Asyn
     payloads = _Payloads(uow, actor, archive, crate, collection_id)
     for data_object in data_objects:
         assert data_object.id is not None  # noqa: S101 - stored rows always have ids
-        yield _entity(archive, crate, data_object, kind="DataObject")
+        yield await _entity(archive, crate, data_object, kind="DataObject")
         rows = await references.list_references(
             uow, actor, collection_id, data_object.id, ReferenceQuery()
         )
         for row in rows:
             rendered = RENDER.get(row.type, render_basic)(row)
-            yield _entity(archive, crate, rendered, kind=row.type)
+            yield await _entity(archive, crate, rendered, kind=row.type)
             async for chunk in payloads.of(row):
                 yield chunk
         for entry in journal.get(data_object.id, []):
-            yield _entity(archive, crate, entry, kind="LabJournalEntry")
+            yield await _entity(archive, crate, entry, kind="LabJournalEntry")
     people = await _people(uow, crate.authors)
     metadata = json.dumps(crate.document(people), indent=2, ensure_ascii=False).encode()
-    yield archive.add_bytes(METADATA, metadata)
+    yield await archive.add_bytes(METADATA, metadata)
     yield archive.finish()
 
 
-def _entity(archive: ZipStream, crate: Crate, model: Any, *, kind: str) -> bytes:
+async def _entity(archive: ZipStream, crate: Crate, model: Any, *, kind: str) -> bytes:
     filename = f"{model.id}.json"
     if filename in archive.names:
         return b""
@@ -125,7 +125,7 @@ def _entity(archive: ZipStream, crate: Crate, model: Any, *, kind: str) -> bytes
         updated_at=model.updatedAt,
         description=getattr(model, "description", None),
     )
-    return archive.add_bytes(filename, _document(model))
+    return await archive.add_bytes(filename, _document(model))
 
 
 @dataclass
@@ -181,7 +181,7 @@ class _Payloads:
             filename = f"{info.oid}.json"
             if filename in self.archive.names:
                 continue
-            produced.append(self.archive.add_bytes(filename, payload.payload.encode()))
+            produced.append(await self.archive.add_bytes(filename, payload.payload.encode()))
             self.crate.add_payload(filename, name=info.name, encoding=JSON)
         return b"".join(produced)
 
@@ -199,7 +199,7 @@ class _Payloads:
             csv_format=CsvFormat.ROW,
         )
         self.crate.add_payload(filename, name=reference.name, encoding="text/csv")
-        return self.archive.add_bytes(filename, body)
+        return await self.archive.add_bytes(filename, body)
 
 
 async def _people(uow: UnitOfWork, usernames: list[str]) -> dict[str, dict[str, str | None]]:
