@@ -51,7 +51,8 @@ def clean(html: str) -> str:
 
 
 def is_safe(html: str) -> bool:
-    """True when `clean` removes nothing from the input."""
+    """True when `clean` removes nothing from the input (as far as the standard library's
+    parser sees tags and attributes; callers store `clean(html)`, never the input itself)."""
     return clean(html) == _normalised(html)
 
 

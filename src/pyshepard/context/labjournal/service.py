@@ -23,11 +23,15 @@ def _store(uow: UnitOfWork) -> LabJournalStore:
     return LabJournalStore(uow.session)
 
 
-def require_safe_html(content: str) -> None:
-    """Raises UnsafeHtml (400, with the supplied and the sanitised HTML) unless the safe-list
-    keeps the content unchanged."""
+def require_safe_html(content: str) -> str:
+    """The content to store: the safe-list's serialisation of it, which equals the input up to
+    markup normalisation (quoting, implied tags), and is safe by construction even where the
+    safe-list check and the sanitiser's HTML parser disagree. Raises UnsafeHtml (400, with the
+    supplied and the sanitised HTML) when the safe-list would remove anything."""
+    cleaned = sanitize.clean(content)
     if not sanitize.is_safe(content):
-        raise UnsafeHtml(content, sanitize.clean(content))
+        raise UnsafeHtml(content, cleaned)
+    return cleaned
 
 
 async def _collection_of(uow: UnitOfWork, data_object_id: int) -> int:
@@ -66,7 +70,7 @@ async def create_entry(
     uow: UnitOfWork, actor: Principal, data_object_id: int, content: str
 ) -> LabJournalEntryOut:
     """Raises UnsafeHtml, then NotFound (data object), then PermissionDenied (Write)."""
-    require_safe_html(content)
+    content = require_safe_html(content)
     collection_id = await _collection_of(uow, data_object_id)
     await permissions.require(uow, actor, Action.WRITE, collection_id)
     entry = await _store(uow).create(
@@ -83,7 +87,7 @@ async def update_entry(
 ) -> LabJournalEntryOut:
     """Only the entry's author may edit it. Raises UnsafeHtml, then NotFound, then
     PermissionDenied (Write on the collection, then authorship)."""
-    require_safe_html(content)
+    content = require_safe_html(content)
     entry = await _load(uow, actor, entry_id, Action.WRITE)
     if entry.created_by != actor.username:
         raise PermissionDenied()
