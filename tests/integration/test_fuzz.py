@@ -17,7 +17,10 @@ import pytest
 from pyshepard.core.db import Database
 from tests.conftest import provision_user
 
-FUZZED_PATHS = r"^/shepard/api/(collections|users|userGroups|search/users|search/userGroups)"
+FUZZED_PATHS = (
+    r"^/shepard/api/(collections|users|userGroups|search/users|search/userGroups"
+    r"|search/collections|labJournalEntries)"
+)
 
 
 def _free_port() -> int:
