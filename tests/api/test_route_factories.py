@@ -1,5 +1,6 @@
-"""The routes `data/containers/routes.py` generates for every container kind: wire names of the
-path parameter in violations, the kind check, and each kind's delete status."""
+"""The routes the two factories generate: `data/containers/routes.py` for every container kind
+(wire names of the path parameter in violations, the kind check, each kind's delete status) and
+`context/references/routes.py` for every reference kind (wire names of the path parameter)."""
 
 from __future__ import annotations
 
@@ -96,3 +97,27 @@ async def test_a_container_of_another_kind_is_not_found(
             assert response.status_code == 404, (path, suffix)
     still_there = await client.get(f"{API}/fileContainers/{container_id}", headers=user.headers)
     assert still_there.status_code == 200
+
+
+REFERENCE_KINDS = [
+    "uri",
+    "collection",
+    "dataObject",
+    "file",
+    "timeseries",
+    "structuredData",
+    "spatialData",
+]
+
+
+@pytest.mark.parametrize("kind", REFERENCE_KINDS)
+async def test_a_bad_reference_id_names_the_wire_parameter(
+    client: httpx.AsyncClient, user: ApiUser, kind: str
+) -> None:
+    base = f"{API}/collections/1/dataObjects/1/{kind}References"
+    operation = f"{kind[0].upper()}{kind[1:]}Reference"
+    for method in ("GET", "DELETE"):
+        response = await client.request(method, f"{base}/-1", headers=user.headers)
+        assert response.status_code == 400
+        fields = [violation["field"] for violation in response.json()["violations"]]
+        assert fields == [f"{method.lower()}{operation}.{kind}ReferenceId"]

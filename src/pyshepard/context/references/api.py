@@ -19,6 +19,10 @@ from pyshepard.api import (
 from pyshepard.context.collections.schemas import Collection
 from pyshepard.context.dataobjects.schemas import DataObject
 from pyshepard.context.references import service
+from pyshepard.context.references.routes import (
+    ReferenceRouteSpec,
+    reference_routes,
+)
 from pyshepard.context.references.schemas import (
     BasicReference,
     BasicReferenceAttributes,
@@ -119,181 +123,35 @@ async def delete_basic_reference(
 # --- URI references ------------------------------------------------------------------------
 
 
-@router.get(
-    DO_PATH + "/uriReferences",
-    operation_id="getAllUriReferences",
-    tags=["uriReference"],
-    summary="Get All Uri References",
-    description="Get all uri references",
-    response_model=list[URIReference],
-    responses=ERRORS,
+reference_routes(
+    router,
+    ReferenceRouteSpec(
+        label="uri",
+        schema=URIReference,
+        list_references=service.list_uri_references,
+        create_reference=service.create_uri_reference,
+        get_reference=service.get_uri_reference,
+        delete_reference=service.delete_uri_reference,
+        id_description="Reference id",
+    ),
 )
-async def get_all_uri_references(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    versionUid: VersionUidParam = None,  # noqa: N803
-) -> list[URIReference]:
-    return await service.list_uri_references(
-        uow, caller, collectionId, dataObjectId, version_uid=versionUid
-    )
-
-
-@router.post(
-    DO_PATH + "/uriReferences",
-    operation_id="createUriReference",
-    tags=["uriReference"],
-    summary="Create Uri Reference",
-    description="Create a new uri reference",
-    status_code=201,
-    response_model=URIReference,
-    responses=ERRORS,
-)
-async def create_uri_reference(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    body: URIReference,
-) -> URIReference:
-    return await service.create_uri_reference(uow, caller, collectionId, dataObjectId, body)
-
-
-@router.get(
-    DO_PATH + "/uriReferences/{uriReferenceId}",
-    operation_id="getUriReference",
-    tags=["uriReference"],
-    summary="Get Uri Reference",
-    description="Get uri reference",
-    response_model=URIReference,
-    responses=ERRORS,
-)
-async def get_uri_reference(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    uriReferenceId: ReferenceId,  # noqa: N803
-    versionUid: VersionUidParam = None,  # noqa: N803
-) -> URIReference:
-    return await service.get_uri_reference(
-        uow, caller, collectionId, dataObjectId, uriReferenceId, version_uid=versionUid
-    )
-
-
-@router.delete(
-    DO_PATH + "/uriReferences/{uriReferenceId}",
-    operation_id="deleteUriReference",
-    tags=["uriReference"],
-    summary="Delete Uri Reference",
-    description="Delete uri reference",
-    status_code=204,
-    responses=ERRORS,
-)
-async def delete_uri_reference(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    uriReferenceId: ReferenceId,  # noqa: N803
-) -> None:
-    await service.delete_uri_reference(uow, caller, collectionId, dataObjectId, uriReferenceId)
 
 
 # --- collection references -----------------------------------------------------------------
 
 
-@router.get(
-    DO_PATH + "/collectionReferences",
-    operation_id="getAllCollectionReferences",
-    tags=["collectionReference"],
-    summary="Get All Collection References",
-    description="Get all collection references",
-    response_model=list[CollectionReference],
-    responses=ERRORS,
+reference_routes(
+    router,
+    ReferenceRouteSpec(
+        label="collection",
+        schema=CollectionReference,
+        list_references=service.list_collection_references,
+        create_reference=service.create_collection_reference,
+        get_reference=service.get_collection_reference,
+        delete_reference=service.delete_collection_reference,
+        id_description="Reference id",
+    ),
 )
-async def get_all_collection_references(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    versionUid: VersionUidParam = None,  # noqa: N803
-) -> list[CollectionReference]:
-    return await service.list_collection_references(
-        uow, caller, collectionId, dataObjectId, version_uid=versionUid
-    )
-
-
-@router.post(
-    DO_PATH + "/collectionReferences",
-    operation_id="createCollectionReference",
-    tags=["collectionReference"],
-    summary="Create Collection Reference",
-    description="Create a new collection reference",
-    status_code=201,
-    response_model=CollectionReference,
-    responses=ERRORS,
-)
-async def create_collection_reference(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    body: CollectionReference,
-) -> CollectionReference:
-    return await service.create_collection_reference(uow, caller, collectionId, dataObjectId, body)
-
-
-@router.get(
-    DO_PATH + "/collectionReferences/{collectionReferenceId}",
-    operation_id="getCollectionReference",
-    tags=["collectionReference"],
-    summary="Get Collection Reference",
-    description="Get collection reference",
-    response_model=CollectionReference,
-    responses=ERRORS,
-)
-async def get_collection_reference(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    collectionReferenceId: ReferenceId,  # noqa: N803
-    versionUid: VersionUidParam = None,  # noqa: N803
-) -> CollectionReference:
-    return await service.get_collection_reference(
-        uow, caller, collectionId, dataObjectId, collectionReferenceId, version_uid=versionUid
-    )
-
-
-@router.delete(
-    DO_PATH + "/collectionReferences/{collectionReferenceId}",
-    operation_id="deleteCollectionReference",
-    tags=["collectionReference"],
-    summary="Delete Collection Reference",
-    description="Delete collection reference",
-    status_code=204,
-    responses=ERRORS,
-)
-async def delete_collection_reference(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    collectionReferenceId: ReferenceId,  # noqa: N803
-) -> None:
-    await service.delete_collection_reference(
-        uow, caller, collectionId, dataObjectId, collectionReferenceId
-    )
 
 
 @router.get(
@@ -322,92 +180,18 @@ async def get_collection_reference_payload(
 # --- data-object references ----------------------------------------------------------------
 
 
-@router.get(
-    DO_PATH + "/dataObjectReferences",
-    operation_id="getAllDataObjectReferences",
-    tags=["dataObjectReference"],
-    summary="Get All Data Object References",
-    description="Get all dataObject references",
-    response_model=list[DataObjectReference],
-    responses=ERRORS,
+reference_routes(
+    router,
+    ReferenceRouteSpec(
+        label="data object",
+        schema=DataObjectReference,
+        list_references=service.list_data_object_references,
+        create_reference=service.create_data_object_reference,
+        get_reference=service.get_data_object_reference,
+        delete_reference=service.delete_data_object_reference,
+        id_description="Reference id",
+    ),
 )
-async def get_all_data_object_references(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    versionUid: VersionUidParam = None,  # noqa: N803
-) -> list[DataObjectReference]:
-    return await service.list_data_object_references(
-        uow, caller, collectionId, dataObjectId, version_uid=versionUid
-    )
-
-
-@router.post(
-    DO_PATH + "/dataObjectReferences",
-    operation_id="createDataObjectReference",
-    tags=["dataObjectReference"],
-    summary="Create Data Object Reference",
-    description="Create a new dataObject reference",
-    status_code=201,
-    response_model=DataObjectReference,
-    responses=ERRORS,
-)
-async def create_data_object_reference(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    body: DataObjectReference,
-) -> DataObjectReference:
-    return await service.create_data_object_reference(uow, caller, collectionId, dataObjectId, body)
-
-
-@router.get(
-    DO_PATH + "/dataObjectReferences/{dataObjectReferenceId}",
-    operation_id="getDataObjectReference",
-    tags=["dataObjectReference"],
-    summary="Get Data Object Reference",
-    description="Get dataObject reference",
-    response_model=DataObjectReference,
-    responses=ERRORS,
-)
-async def get_data_object_reference(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    dataObjectReferenceId: ReferenceId,  # noqa: N803
-    versionUid: VersionUidParam = None,  # noqa: N803
-) -> DataObjectReference:
-    return await service.get_data_object_reference(
-        uow, caller, collectionId, dataObjectId, dataObjectReferenceId, version_uid=versionUid
-    )
-
-
-@router.delete(
-    DO_PATH + "/dataObjectReferences/{dataObjectReferenceId}",
-    operation_id="deleteDataObjectReference",
-    tags=["dataObjectReference"],
-    summary="Delete Data Object Reference",
-    description="Delete dataObject reference",
-    status_code=204,
-    responses=ERRORS,
-)
-async def delete_data_object_reference(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    dataObjectReferenceId: ReferenceId,  # noqa: N803
-) -> None:
-    await service.delete_data_object_reference(
-        uow, caller, collectionId, dataObjectId, dataObjectReferenceId
-    )
 
 
 @router.get(

@@ -15,9 +15,9 @@ only when they are evaluated where they are written.
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Enum, StrEnum
 from types import GenericAlias
-from typing import Annotated, Any, Generic, Protocol, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypedDict, TypeVar
 
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.params import Depends
@@ -43,6 +43,17 @@ from pyshepard.data.containers.schemas import ContainerAttributes, ContainerType
 
 ContainerT = TypeVar("ContainerT", bound=BaseModel)
 ERRORS = error_responses(400, 401, 403, 404)
+
+
+class RouteArguments(TypedDict):
+    """The documentation arguments of one generated route (typed, so mypy checks the `**`)."""
+
+    operation_id: str
+    tags: list[str | Enum]
+    summary: str
+    description: str
+    responses: dict[int | str, dict[str, Any]]
+    dependencies: Sequence[Depends]
 
 
 class ContainerOperation(StrEnum):
@@ -112,7 +123,7 @@ def container_routes(
         ContainerOperation.GET_ROLES: "Get roles",
     }
 
-    def route(operation: ContainerOperation) -> dict[str, Any]:
+    def route(operation: ContainerOperation) -> RouteArguments:
         doc = spec.docs.get(operation, RouteDoc())
         operation_id = doc.operation_id or default_ids[operation]
         return {

@@ -6,11 +6,10 @@ import re
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response, StreamingResponse
 
 from pyshepard.api import (
-    INT32_MAX,
     INT64_MAX,
     SHEPARD_PREFIX,
     Caller,
@@ -19,6 +18,10 @@ from pyshepard.api import (
     Uow,
     VersionUidParam,
     error_responses,
+)
+from pyshepard.context.references.routes import (
+    ReferenceRouteSpec,
+    reference_routes,
 )
 from pyshepard.data.containers.routes import (
     ContainerRouteSpec,
@@ -42,8 +45,6 @@ REFERENCE = REFERENCES + "/{fileReferenceId}"
 FileContainerId = Annotated[int, Path(ge=0, le=INT64_MAX, description="File container id")]
 FileReferenceId = Annotated[int, Path(ge=0, le=INT64_MAX, description="File reference id")]
 Oid = Annotated[str, Path(pattern=r"\S", description="File oid")]
-# upstream: Integer size @Positive for file containers
-PositiveSize = Annotated[int | None, Query(gt=0, le=INT32_MAX)]
 
 UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
@@ -179,88 +180,17 @@ async def delete_file(
 # --- file references -------------------------------------------------------------------------
 
 
-@router.get(
-    REFERENCES,
-    operation_id="getAllFileReferences",
-    tags=["fileReference"],
-    summary="Get All File References",
-    description="Get all file references",
-    response_model=list[FileReference],
-    responses=ERRORS,
+reference_routes(
+    router,
+    ReferenceRouteSpec(
+        label="file",
+        schema=FileReference,
+        list_references=references.list_file_references,
+        create_reference=references.create_file_reference,
+        get_reference=references.get_file_reference,
+        delete_reference=references.delete_file_reference,
+    ),
 )
-async def get_all_file_references(
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    versionUid: VersionUidParam = None,  # noqa: N803
-) -> list[FileReference]:
-    return await references.list_file_references(
-        uow, caller, collectionId, dataObjectId, version_uid=versionUid
-    )
-
-
-@router.post(
-    REFERENCES,
-    operation_id="createFileReference",
-    tags=["fileReference"],
-    summary="Create File Reference",
-    description="Create a new file reference",
-    status_code=201,
-    response_model=FileReference,
-    responses=ERRORS,
-)
-async def create_file_reference(
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    body: FileReference,
-) -> FileReference:
-    return await references.create_file_reference(uow, caller, collectionId, dataObjectId, body)
-
-
-@router.get(
-    REFERENCE,
-    operation_id="getFileReference",
-    tags=["fileReference"],
-    summary="Get File Reference",
-    description="Get file reference",
-    response_model=FileReference,
-    responses=ERRORS,
-)
-async def get_file_reference(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    fileReferenceId: FileReferenceId,  # noqa: N803
-    versionUid: VersionUidParam = None,  # noqa: N803
-) -> FileReference:
-    return await references.get_file_reference(
-        uow, caller, collectionId, dataObjectId, fileReferenceId, version_uid=versionUid
-    )
-
-
-@router.delete(
-    REFERENCE,
-    operation_id="deleteFileReference",
-    tags=["fileReference"],
-    summary="Delete File Reference",
-    description="Delete file reference",
-    status_code=204,
-    responses=ERRORS,
-)
-async def delete_file_reference(
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    fileReferenceId: FileReferenceId,  # noqa: N803
-) -> Response:
-    await references.delete_file_reference(uow, caller, collectionId, dataObjectId, fileReferenceId)
-    return Response(status_code=204)
 
 
 @router.get(

@@ -19,9 +19,13 @@ from pyshepard.api import (
     DataObjectId,
     RouteDoc,
     Uow,
-    VersionUidParam,
     database,
     error_responses,
+)
+from pyshepard.context.references.routes import (
+    ReferenceOperation,
+    ReferenceRouteSpec,
+    reference_routes,
 )
 from pyshepard.core.db import UnitOfWork
 from pyshepard.data.containers.routes import (
@@ -225,91 +229,24 @@ async def create_points(
 # -- spatial-data references -------------------------------------------------------------------
 
 
-@router.get(
-    REFERENCES,
-    operation_id="getAllSpatialDataReferences",
-    tags=REFERENCE_TAG,
-    summary="Get All Spatial Data References",
-    description="Get all spatial data references",
-    responses=ERRORS,
+reference_routes(
+    router,
+    ReferenceRouteSpec(
+        label="spatial data",
+        schema=SpatialDataReference,
+        list_references=references.list_references,
+        create_reference=references.create_reference,
+        get_reference=references.get_reference,
+        delete_reference=references.delete_reference,
+        docs={
+            ReferenceOperation.LIST: RouteDoc(description="Get all spatial data references"),
+            ReferenceOperation.CREATE: RouteDoc(
+                description="Create a new spatialData reference (a saved query; see Get "
+                "Spatial Data Points for the filters)."
+            ),
+        },
+    ),
 )
-async def get_all_references(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    versionUid: VersionUidParam = None,  # noqa: N803
-) -> list[SpatialDataReference]:
-    return await references.list_references(
-        uow, caller, collectionId, dataObjectId, version_uid=versionUid
-    )
-
-
-@router.post(
-    REFERENCES,
-    operation_id="createSpatialDataReference",
-    tags=REFERENCE_TAG,
-    summary="Create Spatial Data Reference",
-    description="Create a new spatialData reference (a saved query; see Get Spatial Data "
-    "Points for the filters).",
-    status_code=201,
-    responses=ERRORS,
-)
-async def create_reference(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    body: SpatialDataReference,
-) -> SpatialDataReference:
-    return await references.create_reference(uow, caller, collectionId, dataObjectId, body)
-
-
-@router.get(
-    REFERENCE,
-    operation_id="getSpatialDataReference",
-    tags=REFERENCE_TAG,
-    summary="Get Spatial Data Reference",
-    description="Get spatialData reference",
-    responses=ERRORS,
-)
-async def get_reference(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    spatialDataReferenceId: ReferenceId,  # noqa: N803
-    versionUid: VersionUidParam = None,  # noqa: N803
-) -> SpatialDataReference:
-    return await references.get_reference(
-        uow, caller, collectionId, dataObjectId, spatialDataReferenceId, version_uid=versionUid
-    )
-
-
-@router.delete(
-    REFERENCE,
-    operation_id="deleteSpatialDataReference",
-    tags=REFERENCE_TAG,
-    summary="Delete Spatial Data Reference",
-    description="Delete spatialData reference",
-    status_code=204,
-    response_class=Response,
-    responses=ERRORS,
-)
-async def delete_reference(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    spatialDataReferenceId: ReferenceId,  # noqa: N803
-) -> None:
-    await references.delete_reference(
-        uow, caller, collectionId, dataObjectId, spatialDataReferenceId
-    )
 
 
 @router.get(

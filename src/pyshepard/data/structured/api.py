@@ -15,8 +15,12 @@ from pyshepard.api import (
     DataObjectId,
     RouteDoc,
     Uow,
-    VersionUidParam,
     error_responses,
+)
+from pyshepard.context.references.routes import (
+    ReferenceOperation,
+    ReferenceRouteSpec,
+    reference_routes,
 )
 from pyshepard.data.containers.routes import (
     ContainerOperation,
@@ -135,95 +139,18 @@ async def delete_structured_data(
 # --- structured-data references ------------------------------------------------------------
 
 
-@router.get(
-    REFERENCES,
-    operation_id="getAllStructuredDataReferences",
-    tags=REFERENCE_TAG,
-    summary="Get All Structured Data References",
-    description="Get all structuredData references",
-    responses=error_responses(400, 401, 404),
+reference_routes(
+    router,
+    ReferenceRouteSpec(
+        label="structured data",
+        schema=StructuredDataReference,
+        list_references=references.list_references,
+        create_reference=references.create_reference,
+        get_reference=references.get_reference,
+        delete_reference=references.delete_reference,
+        docs={ReferenceOperation.LIST: RouteDoc(responses=error_responses(400, 401, 404))},
+    ),
 )
-async def get_all_references(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    versionUid: VersionUidParam = None,  # noqa: N803
-) -> list[StructuredDataReference]:
-    return await references.list_references(
-        uow, caller, collectionId, dataObjectId, version_uid=versionUid
-    )
-
-
-@router.post(
-    REFERENCES,
-    operation_id="createStructuredDataReference",
-    tags=REFERENCE_TAG,
-    summary="Create Structured Data Reference",
-    description="Create a new structuredData reference",
-    status_code=201,
-    responses=error_responses(400, 401, 403, 404),
-)
-async def create_reference(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    body: StructuredDataReference,
-) -> StructuredDataReference:
-    return await references.create_reference(uow, caller, collectionId, dataObjectId, body)
-
-
-@router.get(
-    REFERENCE,
-    operation_id="getStructuredDataReference",
-    tags=REFERENCE_TAG,
-    summary="Get Structured Data Reference",
-    description="Get structuredData reference",
-    responses=ERRORS,
-)
-async def get_reference(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    structuredDataReferenceId: ReferenceId,  # noqa: N803
-    versionUid: VersionUidParam = None,  # noqa: N803
-) -> StructuredDataReference:
-    return await references.get_reference(
-        uow,
-        caller,
-        collectionId,
-        dataObjectId,
-        structuredDataReferenceId,
-        version_uid=versionUid,
-    )
-
-
-@router.delete(
-    REFERENCE,
-    operation_id="deleteStructuredDataReference",
-    tags=REFERENCE_TAG,
-    summary="Delete Structured Data Reference",
-    description="Delete structuredData reference",
-    status_code=204,
-    response_class=Response,
-    responses=ERRORS,
-)
-async def delete_reference(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    structuredDataReferenceId: ReferenceId,  # noqa: N803
-) -> None:
-    await references.delete_reference(
-        uow, caller, collectionId, dataObjectId, structuredDataReferenceId
-    )
 
 
 @router.get(

@@ -26,6 +26,10 @@ from pyshepard.api import (
     VersionUidParam,
     error_responses,
 )
+from pyshepard.context.references.routes import (
+    ReferenceRouteSpec,
+    reference_routes,
+)
 from pyshepard.data.containers.routes import (
     ContainerOperation,
     ContainerRouteSpec,
@@ -293,90 +297,17 @@ async def get_timeseries_available(
 # -- timeseries references ---------------------------------------------------------------------
 
 
-@router.get(
-    REFERENCES,
-    operation_id="getAllTimeseriesReferences",
-    tags=REFERENCE_TAG,
-    summary="Get All Timeseries References",
-    description="Get all timeseries references",
-    responses=ERRORS,
+reference_routes(
+    router,
+    ReferenceRouteSpec(
+        label="timeseries",
+        schema=TimeseriesReference,
+        list_references=references.list_references,
+        create_reference=references.create_reference,
+        get_reference=references.get_reference,
+        delete_reference=references.delete_reference,
+    ),
 )
-async def get_all_references(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    versionUid: VersionUidParam = None,  # noqa: N803
-) -> list[TimeseriesReference]:
-    return await references.list_references(
-        uow, caller, collectionId, dataObjectId, version_uid=versionUid
-    )
-
-
-@router.post(
-    REFERENCES,
-    operation_id="createTimeseriesReference",
-    tags=REFERENCE_TAG,
-    summary="Create Timeseries Reference",
-    description="Create a new timeseries reference",
-    status_code=201,
-    responses=ERRORS,
-)
-async def create_reference(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    body: TimeseriesReference,
-) -> TimeseriesReference:
-    return await references.create_reference(uow, caller, collectionId, dataObjectId, body)
-
-
-@router.get(
-    REFERENCE,
-    operation_id="getTimeseriesReference",
-    tags=REFERENCE_TAG,
-    summary="Get Timeseries Reference",
-    description="Get timeseries reference",
-    responses=ERRORS,
-)
-async def get_reference(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    timeseriesReferenceId: ReferenceId,  # noqa: N803
-    versionUid: VersionUidParam = None,  # noqa: N803
-) -> TimeseriesReference:
-    return await references.get_reference(
-        uow, caller, collectionId, dataObjectId, timeseriesReferenceId, version_uid=versionUid
-    )
-
-
-@router.delete(
-    REFERENCE,
-    operation_id="deleteTimeseriesReference",
-    tags=REFERENCE_TAG,
-    summary="Delete Timeseries Reference",
-    description="Delete timeseries reference",
-    status_code=204,
-    response_class=Response,
-    responses=ERRORS,
-)
-async def delete_reference(
-    *,
-    uow: Uow,
-    caller: Caller,
-    collectionId: CollectionId,  # noqa: N803
-    dataObjectId: DataObjectId,  # noqa: N803
-    timeseriesReferenceId: ReferenceId,  # noqa: N803
-) -> None:
-    await references.delete_reference(
-        uow, caller, collectionId, dataObjectId, timeseriesReferenceId
-    )
 
 
 def _filters(
