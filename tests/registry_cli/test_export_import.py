@@ -7,16 +7,18 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from pyshepard.cli.main import app
 from tests.conftest import ApiUser
 from tests.registry.builders import MODELS, README_LOGPDF, logpdf_point, make_entry
-from tests.registry_cli.conftest import LiveServer
+from tests.registry_cli.conftest import LiveServer, serve_fresh
 
 TWO_BIN = MODELS / "pyhf" / "2-bin_1-channel.json"
 XMLIMPORT = MODELS / "pyhf" / "xmlimport_input_bkg.json"
@@ -91,9 +93,17 @@ def tree(root: Path) -> dict[str, Any]:
     return files
 
 
+@pytest.fixture(scope="module")
+def source_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Server A on a database of its own: export writes the whole registry, and models that
+    other test modules put into the session database keep their bytes in other blob stores."""
+    yield from serve_fresh(tmp_path_factory.mktemp("server-a-own"))
+
+
 async def test_export_import_round_trip(
-    server: LiveServer, fresh_server: LiveServer, tmp_path: Path
+    source_server: LiveServer, fresh_server: LiveServer, tmp_path: Path
 ) -> None:
+    server = source_server
     owner, importer = await server.user(), await fresh_server.user()
     collaboration = f"Round Trip {uuid.uuid4().hex[:8]}"
     slug = collaboration.lower().replace(" ", "-")
