@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from pyshepard.context.export import service as export
 from pyshepard.context.export.archive import ZipStream
@@ -299,6 +300,35 @@ async def test_payloads_the_reader_may_not_read_are_left_out(
     assert f"{uploaded[0]['oid']}.txt" not in archive.namelist()
     owner_archive = await _export(client, user, c)
     assert owner_archive.read(f"{uploaded[0]['oid']}.txt") == b"secret"
+
+
+async def test_a_file_whose_bytes_are_missing_is_left_out(
+    client: httpx.AsyncClient, user: ApiUser, db: Database
+) -> None:
+    # found by fuzzing: the archive streams already, so a lost blob must not cut it off
+    collection = await create_collection(client, user)
+    c = collection["id"]
+    data_object = await create_data_object(client, user, c)
+    file_ref, uploaded = await _file_reference(
+        client,
+        user,
+        c,
+        data_object["id"],
+        [("kept.txt", b"kept bytes"), ("lost.txt", f"lost {c}".encode())],
+    )
+    lost = uploaded[1]["oid"]
+    async with db.sessions() as session:
+        key = (
+            await session.execute(
+                text("SELECT blob_key FROM files WHERE oid = :oid"), {"oid": lost}
+            )
+        ).scalar_one()
+    await db.blobs.delete(key)
+    archive = await _export(client, user, c)
+    assert archive.testzip() is None
+    assert archive.read(f"{uploaded[0]['oid']}.txt") == b"kept bytes"
+    assert f"{lost}.txt" not in archive.namelist()
+    assert f"{file_ref['id']}.json" in _graph(archive)
 
 
 async def test_deleted_entities_are_not_exported(client: httpx.AsyncClient, user: ApiUser) -> None:

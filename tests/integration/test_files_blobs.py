@@ -21,6 +21,7 @@ from pyshepard.core.identity import Principal
 from pyshepard.data.files import service as files
 from pyshepard.data.files.errors import BlobVanished
 from pyshepard.data.files.models import StoredFile
+from pyshepard.data.files.schemas import FileContainer
 from tests.conftest import ApiUser
 
 
@@ -80,7 +81,7 @@ def _key(data: bytes) -> str:
 
 async def _new_container(db: Database, actor: Principal) -> int:
     async def work(uow: UnitOfWork) -> int:
-        return (await files.create_file_container(uow, actor, "blobs")).id or 0
+        return (await files.create_file_container(uow, actor, FileContainer(name="blobs"))).id or 0
 
     container_id: int = await db.run(work)
     return container_id

@@ -167,6 +167,16 @@ class _Payloads:
             download = await file_references.open_file_reference_payload(
                 self.uow, self.actor, *path, oid=oid
             )
+            # the zip is already streaming, so a missing blob cannot become an error status:
+            # leave the payload out (as unreadable ones are) rather than break the archive
+            if await download.blobs.size(download.key) is None:
+                log.warning(
+                    "export of collection %s skips file %s: its bytes are missing from the "
+                    "blob store",
+                    self.collection_id,
+                    oid,
+                )
+                continue
             async for chunk in self.archive.add_stream(filename, download.chunks(), download.size):
                 yield chunk
             self.crate.add_payload(filename, name=name, encoding=None, size=download.size)
