@@ -109,11 +109,51 @@ async def test_other_keys_survive_revoking_one(
 async def test_key_of_soft_deleted_user_is_rejected(
     client: httpx.AsyncClient, db: Database, user: ApiUser
 ) -> None:
+    assert (await whoami(client, user.api_key)).status_code == 200  # remembered as valid
+
     async def delete(uow: UnitOfWork) -> None:
         await users.delete_user(uow, user.username)
 
     await db.run(delete)
     await assert_rejected(client, user.api_key)
+
+
+async def _revoke_behind_the_service(db: Database, uid: str) -> None:
+    """What another replica or a CLI process does: the row goes, this process is not told."""
+
+    async def drop(uow: UnitOfWork) -> None:
+        row = await uow.session.get(ApiKey, uid)
+        assert row is not None
+        await uow.session.delete(row)
+
+    await db.run(drop)
+
+
+async def _client_with_recheck(settings: Settings, seconds: float) -> httpx.AsyncClient:
+    app = create_app(settings.model_copy(update={"api_key_recheck_seconds": seconds}))
+    transport = httpx.ASGITransport(app=app)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def test_a_change_made_elsewhere_counts_after_the_recheck_interval(
+    settings: Settings, db: Database, user: ApiUser
+) -> None:
+    async with await _client_with_recheck(settings, 0.5) as client:
+        assert (await whoami(client, user.api_key)).status_code == 200
+        await _revoke_behind_the_service(db, user.key_uid)
+        # this process checked the key a moment ago and trusts that check for 0.5 s
+        assert (await whoami(client, user.api_key)).status_code == 200
+        await asyncio.sleep(0.6)
+        await assert_rejected(client, user.api_key)
+
+
+async def test_recheck_zero_asks_the_database_every_time(
+    settings: Settings, db: Database, user: ApiUser
+) -> None:
+    async with await _client_with_recheck(settings, 0) as client:
+        assert (await whoami(client, user.api_key)).status_code == 200
+        await _revoke_behind_the_service(db, user.key_uid)
+        await assert_rejected(client, user.api_key)
 
 
 async def test_tampered_keys_are_rejected(

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
 
     # API keys
     apikey_default_lifetime_days: int = 0  # 0 = no expiry, as upstream
+    # how long a process trusts its last database check of a key (0: check every request)
+    api_key_recheck_seconds: float = Field(default=1.0, ge=0)
 
     # limits
     max_request_body_bytes: int = 16 * 1024 * 1024

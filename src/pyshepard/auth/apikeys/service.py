@@ -12,6 +12,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from pyshepard.auth import recent_credentials
 from pyshepard.auth.apikeys.models import ApiKey, SigningKey
 from pyshepard.auth.apikeys.store import ApiKeyStore
 from pyshepard.auth.users import service as users
@@ -149,15 +150,24 @@ async def delete_api_key(uow: UnitOfWork, actor: Principal, username: str, uid: 
     _require_self(actor, username)
     await get_api_key(uow, actor, username, uid)
     await _store(uow).delete(uid)
+    recent_credentials.forget_after_commit(uow, lambda: recent_credentials.forget_key(uid))
 
 
 async def authenticate(uow: UnitOfWork, token: str) -> Principal:
-    """Verify signature, lookup by `jti`, equality with the stored JWS and the owner's state."""
+    """Verify signature, lookup by `jti` (or a check made less than `api_key_recheck_seconds`
+    ago), equality with the stored JWS and the owner's state; expiry is checked every time."""
     private_key = await _stored_key(uow)
     if private_key is None:  # no key was ever issued, so none can be valid
         raise Unauthenticated("Invalid Authentication")
     claims = _verified_claims(token, private_key)
-    stored = await _store(uow).credential(str(claims["jti"]))
+    uid = str(claims["jti"])
+    database = uow.settings.resolved_database_url
+    max_age = uow.settings.api_key_recheck_seconds
+    stored = recent_credentials.recall(database, uid, max_age)
+    if stored is None:
+        stored = await _store(uow).credential(uid)
+        if stored is not None:
+            recent_credentials.remember(database, uid, stored)
     if stored is None or stored.jws != token or stored.username != claims["sub"]:
         raise Unauthenticated("Invalid Authentication")
     if stored.expires_at is not None and stored.expires_at <= utcnow():

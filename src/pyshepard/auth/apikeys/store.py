@@ -1,23 +1,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyshepard.auth.apikeys.models import ApiKey, SigningKey
+from pyshepard.auth.recent_credentials import Credential
 from pyshepard.auth.users.models import User
 
-
-@dataclass(frozen=True)
-class Credential:
-    jws: str
-    username: str
-    expires_at: datetime | None
-    roles: list[str]
+# built once: it runs on every API-key request
+_CREDENTIAL = (
+    select(ApiKey.jws, ApiKey.belongs_to, ApiKey.expires_at, User.roles)
+    .join(User, User.username == ApiKey.belongs_to)
+    .where(ApiKey.uid == bindparam("uid"), User.deleted.is_(False))
+)
 
 
 class ApiKeyStore:
@@ -29,17 +27,11 @@ class ApiKeyStore:
 
     async def credential(self, uid: str) -> Credential | None:
         """The key and its live owner in one round trip (asked on every API-key request)."""
-        row = (
-            await self.session.execute(
-                select(ApiKey.jws, ApiKey.belongs_to, ApiKey.expires_at, User.roles)
-                .join(User, User.username == ApiKey.belongs_to)
-                .where(ApiKey.uid == uid, User.deleted.is_(False))
-            )
-        ).one_or_none()
+        row = (await self.session.execute(_CREDENTIAL, {"uid": uid})).one_or_none()
         if row is None:
             return None
         return Credential(
-            jws=row.jws, username=row.belongs_to, expires_at=row.expires_at, roles=list(row.roles)
+            jws=row.jws, username=row.belongs_to, expires_at=row.expires_at, roles=tuple(row.roles)
         )
 
     async def list_for(self, username: str) -> Sequence[ApiKey]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import anyio
 import bcrypt
 
+from pyshepard.auth import recent_credentials
 from pyshepard.auth.users.models import User
 from pyshepard.auth.users.store import UserStore
 from pyshepard.core.clock import utcnow
@@ -98,6 +99,7 @@ async def create_user(
         existing.first_name, existing.last_name, existing.email = first_name, last_name, email
         existing.password_hash, existing.roles = password_hash, list(roles)
         await uow.session.flush()
+        _forget_credentials(uow, username)
         return existing
     return await store.add(
         User(
@@ -146,6 +148,7 @@ async def upsert_oidc_user(
         user.first_name, user.last_name, user.email = first_name, last_name, email
     if roles and sorted(user.roles) != sorted(roles):
         user.roles = list(roles)
+        _forget_credentials(uow, username)
     await uow.session.flush()
     return user
 
@@ -155,6 +158,13 @@ async def delete_user(uow: UnitOfWork, username: str) -> None:
     user = await get_user(uow, username)
     user.deleted = True
     await uow.session.flush()
+    _forget_credentials(uow, username)
+
+
+def _forget_credentials(uow: UnitOfWork, username: str) -> None:
+    """The user's API keys carry the user's state (deleted, roles): no process-local memory of
+    an earlier check may outlive this change."""
+    recent_credentials.forget_after_commit(uow, lambda: recent_credentials.forget_user(username))
 
 
 async def verify_password(uow: UnitOfWork, username: str, password: str) -> User | None:

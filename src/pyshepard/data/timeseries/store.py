@@ -3,6 +3,7 @@ PostgreSQL, one executemany on SQLite, both inside the request's transaction."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from decimal import Decimal
@@ -10,7 +11,7 @@ from itertools import repeat
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select, text
+from sqlalchemy import bindparam, delete, select, text
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +36,12 @@ _PG_JSON_VALUE = {
 }
 _KEY_COLUMNS = ("container_id", "measurement", "device", "location", "symbolic_name", "field")
 _FLOAT_RESULTS = (AggregateFunction.MEAN, AggregateFunction.MEDIAN, AggregateFunction.STDDEV)
+
+
+# built once: composing a statement costs more than running it on the ingest path
+_FIND_CHANNEL = select(Channel).where(
+    *(getattr(Channel, column) == bindparam(column) for column in _KEY_COLUMNS)
+)
 
 
 def _table(channel: Channel) -> str:
@@ -91,15 +98,8 @@ class TimeseriesStore:
     # -- channels ------------------------------------------------------------------------------
 
     async def find(self, container_id: int, key: ChannelKey) -> Channel | None:
-        statement = select(Channel).where(
-            Channel.container_id == container_id,
-            Channel.measurement == key.measurement,
-            Channel.device == key.device,
-            Channel.location == key.location,
-            Channel.symbolic_name == key.symbolic_name,
-            Channel.field == key.field,
-        )
-        return (await self.session.scalars(statement)).one_or_none()
+        parameters = {"container_id": container_id, **dataclasses.asdict(key)}
+        return (await self.session.scalars(_FIND_CHANNEL, parameters)).one_or_none()
 
     async def find_or_create(self, container_id: int, key: ChannelKey, value_type: str) -> Channel:
         """The channel; created with `value_type` unless a concurrent writer made it first."""
