@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement
 
-from pyshepard.auth.permissions.policy import MANAGER, READER, WRITER, Action, PermissionType
+from pyshepard.auth.permissions.policy import (
+    MANAGER,
+    READER,
+    WRITER,
+    AccessFacts,
+    Action,
+    PermissionType,
+)
 from pyshepard.auth.permissions.schemas import Permissions, Roles
 from pyshepard.auth.permissions.store import PermissionStore, access_clause
 from pyshepard.auth.users import service as users
@@ -28,9 +35,13 @@ def filter_by_access(
     return access_clause(actor.username, entity_id, action)
 
 
+async def facts(uow: UnitOfWork, actor: Principal, entity_id: int) -> AccessFacts:
+    """What the permissions say about `actor` and the entity (decide several actions at once)."""
+    return await _store(uow).facts(entity_id, actor.username)
+
+
 async def allows(uow: UnitOfWork, actor: Principal, action: Action, entity_id: int) -> bool:
-    facts = await _store(uow).facts(entity_id, actor.username)
-    return facts.allows(action)
+    return (await facts(uow, actor, entity_id)).allows(action)
 
 
 async def require(uow: UnitOfWork, actor: Principal, action: Action, entity_id: int) -> None:

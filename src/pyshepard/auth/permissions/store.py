@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -32,11 +32,9 @@ from pyshepard.auth.permissions.policy import (
 )
 
 
-def _facts_statement() -> Any:
+def facts_selects(entity_id: BindParameter[int], username: BindParameter[str]) -> list[Any]:
     """The permission row, the user's own roles and the roles of the live groups the user is
-    in, tagged by source. Built once: composing it per request cost more than running it."""
-    entity_id: BindParameter[int] = bindparam("entity_id")
-    username: BindParameter[str] = bindparam("username")
+    in, as three SELECTs of (source, value, kind) to be UNIONed (a caller may add its own)."""
     own = select(
         literal("permission").label("source"),
         Permission.owner.label("value"),
@@ -55,10 +53,25 @@ def _facts_statement() -> Any:
             UserGroup.deleted.is_(False),
         )
     )
-    return union_all(own, user_roles, group_roles)
+    return [own, user_roles, group_roles]
 
 
-_FACTS = _facts_statement()
+def facts_from_rows(rows: Sequence[tuple[Any, ...]], username: str) -> AccessFacts:
+    """AccessFacts from the rows of `facts_selects` (other sources are ignored)."""
+    permission = next((row for row in rows if row[0] == "permission"), None)
+    if permission is None:
+        return AccessFacts(False, False, PermissionType.PRIVATE, frozenset(), frozenset())
+    return AccessFacts(
+        has_permissions=True,
+        is_owner=permission[1] == username,
+        permission_type=permission[2],
+        user_roles=frozenset(row[1] for row in rows if row[0] == "user"),
+        group_roles=frozenset(row[1] for row in rows if row[0] == "group"),
+    )
+
+
+# built once: composing it per request cost more than running it
+_FACTS = union_all(*facts_selects(bindparam("entity_id"), bindparam("username")))
 
 
 class PermissionStore:
@@ -88,17 +101,7 @@ class PermissionStore:
         result: Result[Any] = await self.session.execute(
             _FACTS, {"entity_id": entity_id, "username": username}
         )
-        rows: list[tuple[Any, ...]] = [tuple(row) for row in result.all()]
-        permission = next((row for row in rows if row[0] == "permission"), None)
-        if permission is None:
-            return AccessFacts(False, False, PermissionType.PRIVATE, frozenset(), frozenset())
-        return AccessFacts(
-            has_permissions=True,
-            is_owner=permission[1] == username,
-            permission_type=permission[2],
-            user_roles=frozenset(row[1] for row in rows if row[0] == "user"),
-            group_roles=frozenset(row[1] for row in rows if row[0] == "group"),
-        )
+        return facts_from_rows([tuple(row) for row in result.all()], username)
 
     async def replace(
         self,

@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Sequence
 
 from pyshepard.auth.permissions import service as permissions
-from pyshepard.auth.permissions.policy import Action
+from pyshepard.auth.permissions.policy import AccessFacts, Action
 from pyshepard.auth.permissions.schemas import Permissions, Roles
 from pyshepard.core.clock import utcnow
 from pyshepard.core.db import UnitOfWork
@@ -76,11 +76,29 @@ async def load_container(
     """The container if `actor` may perform `action` on it; NotFound before PermissionDenied
     (upstream checks Read first, then the action, each with its own message)."""
     container = await find_container(uow, container_id, kind)
-    if await permissions.allows(uow, actor, action, container_id):
-        return container  # every action implies Read, so one lookup on the common path
-    readable = action is Action.READ or await permissions.allows(
-        uow, actor, Action.READ, container_id
-    )
+    _require(await permissions.facts(uow, actor, container_id), action)
+    return container
+
+
+async def check_access(
+    uow: UnitOfWork,
+    actor: Principal,
+    container_id: int,
+    kind: ContainerType,
+    action: Action = Action.READ,
+) -> None:
+    """As `load_container`, in one round trip and without loading the container (for payload
+    routes that need only the verdict)."""
+    found, facts = await _store(uow).kind_and_facts(container_id, actor.username)
+    if found != kind.value:
+        raise not_found(KIND_NAMES[kind], container_id)
+    _require(facts, action)
+
+
+def _require(facts: AccessFacts, action: Action) -> None:
+    if facts.allows(action):
+        return
+    readable = action is Action.READ or facts.allows(Action.READ)
     raise PermissionDenied(_DENIED_BY_ACTION[action if readable else Action.READ])
 
 

@@ -3,10 +3,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, String, bindparam, func, literal, select, union_all
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
+from pyshepard.auth.permissions.policy import AccessFacts
+from pyshepard.auth.permissions.store import facts_from_rows, facts_selects
 from pyshepard.core.ids import next_entity_id
 from pyshepard.data.containers.models import Container
 from pyshepard.data.containers.schemas import BasicContainerAttributes, ContainerAttributes
@@ -35,6 +38,19 @@ SEARCHABLE = {
 }
 
 
+def _kind_and_facts() -> Any:
+    """The live container's kind and the caller's access facts, one round trip (the check in
+    front of every payload write and read)."""
+    container_id: BindParameter[int] = bindparam("entity_id")
+    kind = select(literal("container"), Container.type, literal(None, String)).where(
+        Container.id == container_id, Container.deleted.is_(False)
+    )
+    return union_all(kind, *facts_selects(container_id, bindparam("username")))
+
+
+_KIND_AND_FACTS = _kind_and_facts()
+
+
 class ContainerStore:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -43,6 +59,17 @@ class ContainerStore:
         """The live container (any kind), or None."""
         container = await self.session.get(Container, container_id)
         return None if container is None or container.deleted else container
+
+    async def kind_and_facts(
+        self, container_id: int, username: str
+    ) -> tuple[str | None, AccessFacts]:
+        """The live container's kind (None: no such container) and `username`'s access facts."""
+        result = await self.session.execute(
+            _KIND_AND_FACTS, {"entity_id": container_id, "username": username}
+        )
+        rows = [tuple(row) for row in result.all()]
+        kind = next((row[1] for row in rows if row[0] == "container"), None)
+        return kind, facts_from_rows(rows, username)
 
     async def create(self, **fields: Any) -> Container:
         container = Container(id=await next_entity_id(self.session), **fields)

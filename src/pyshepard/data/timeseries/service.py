@@ -196,7 +196,7 @@ async def save_points(
     """Store a `TimeseriesWithDataPoints` request: all points or none.
     Raises InvalidBody/ConstraintViolation, NotFound, PermissionDenied (Write)."""
     batch = parse_batch(body)
-    await load_container(uow, actor, container_id, Action.WRITE)
+    await containers.check_access(uow, actor, container_id, KIND, Action.WRITE)
     channel = await _write(uow, container_id, batch.key, batch.timestamps, batch.values)
     return Timeseries(**key_of(channel).wire())
 
