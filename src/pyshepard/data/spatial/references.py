@@ -149,7 +149,7 @@ async def create_reference(
     )
     container_id = body.spatialDataContainerId
     try:
-        await service.load_container(uow, actor, container_id)
+        await service.check_container(uow, actor, container_id)
     except NotFound as exc:
         raise InvalidBody(exc.message) from None
     _saved_query(body, _SAVED_PREFIX)
@@ -194,6 +194,6 @@ async def get_payload(
         await containers.find_container(uow, container_id, service.KIND)
     except NotFound:
         raise gone from None
-    await service.load_container(uow, actor, container_id)
+    await service.check_container(uow, actor, container_id)
     query = _saved_query(render_reference(reference), "The following errors occurred: ")
     return service.points_json(uow, container_id, query)

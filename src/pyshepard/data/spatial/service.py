@@ -70,6 +70,13 @@ async def load_container(
     return await containers.load_container(uow, actor, container_id, KIND, action)
 
 
+async def check_container(
+    uow: UnitOfWork, actor: Principal, container_id: int, action: Action = Action.READ
+) -> None:
+    """As `load_container` for callers that need only the verdict: one round trip."""
+    await containers.check_access(uow, actor, container_id, KIND, action)
+
+
 async def get_container(
     uow: UnitOfWork, actor: Principal, container_id: int
 ) -> SpatialDataContainer:
@@ -92,7 +99,7 @@ async def save_points(uow: UnitOfWork, actor: Principal, container_id: int, body
     """Store a JSON array of SpatialDataPoint: all points or none.
     Raises InvalidBody/ConstraintViolation, NotFound, PermissionDenied (Write)."""
     points = parse_points(body, _now_ns())
-    await load_container(uow, actor, container_id, Action.WRITE)
+    await check_container(uow, actor, container_id, Action.WRITE)
     await _store(uow).insert(container_id, points)
 
 
@@ -116,7 +123,7 @@ async def read_points(
     shape = spatial_query.parse_geometry(geometry_filter)
     metadata = spatial_query.parse_metadata(metadata_filter)
     conditions = spatial_query.parse_measurements(measurements_filter)
-    await load_container(uow, actor, container_id)
+    await check_container(uow, actor, container_id)
     query = spatial_query.build(
         shape, metadata, conditions, start=start, end=end, limit=limit, skip=skip
     )

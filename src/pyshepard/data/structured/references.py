@@ -113,7 +113,7 @@ async def create_reference(
     )
     container_id = body.structuredDataContainerId
     try:
-        await service.load_container(uow, actor, container_id)
+        await service.check_container(uow, actor, container_id)
     except NotFound:
         raise InvalidBody(
             f"ID ERROR - Structured Data Container with id {container_id} is null or deleted"
@@ -206,7 +206,7 @@ async def _container(
     if container_id is None:
         raise gone
     try:
-        await service.load_container(uow, actor, container_id)
+        await service.check_container(uow, actor, container_id)
     except NotFound:
         raise gone from None
     return container_id

@@ -81,6 +81,13 @@ async def load_container(
     return await containers.load_container(uow, actor, container_id, KIND, action)
 
 
+async def check_container(
+    uow: UnitOfWork, actor: Principal, container_id: int, action: Action = Action.READ
+) -> None:
+    """As `load_container` for callers that need only the verdict: one round trip."""
+    await containers.check_access(uow, actor, container_id, KIND, action)
+
+
 async def get_container(
     uow: UnitOfWork, actor: Principal, container_id: int
 ) -> StructuredDataContainer:
@@ -98,7 +105,7 @@ async def list_structured_data(
     uow: UnitOfWork, actor: Principal, container_id: int
 ) -> list[StructuredData]:
     """Metadata of the container's documents, oldest first. Raises NotFound, PermissionDenied."""
-    await load_container(uow, actor, container_id)
+    await check_container(uow, actor, container_id)
     infos = await _store(uow).infos(container_id)
     return [documents.render_info(info.oid, info.name, info.created_at) for info in infos]
 
@@ -107,7 +114,7 @@ async def create_structured_data(
     uow: UnitOfWork, actor: Principal, container_id: int, body: StructuredDataPayload
 ) -> StructuredData:
     """Store one JSON object. Raises NotFound, PermissionDenied (Write), InvalidBody."""
-    await load_container(uow, actor, container_id, Action.WRITE)
+    await check_container(uow, actor, container_id, Action.WRITE)
     document = documents.read_payload(body.payload)
     name = body.structuredData.name if body.structuredData else None
     row = await _store(uow).add(
@@ -126,7 +133,7 @@ async def get_structured_data(
     uow: UnitOfWork, actor: Principal, container_id: int, oid: str
 ) -> StructuredDataPayload:
     """Raises NotFound, PermissionDenied (Read), DocumentNotFound."""
-    await load_container(uow, actor, container_id)
+    await check_container(uow, actor, container_id)
     return await payload_of(uow, container_id, oid)
 
 
@@ -142,7 +149,7 @@ async def delete_structured_data(
     uow: UnitOfWork, actor: Principal, container_id: int, oid: str
 ) -> None:
     """Raises NotFound, PermissionDenied (Write), DocumentNotFound."""
-    await load_container(uow, actor, container_id, Action.WRITE)
+    await check_container(uow, actor, container_id, Action.WRITE)
     if not await _store(uow).delete(container_id, oid):
         raise DocumentNotFound(f"Could not delete document with oid: {oid}")
 

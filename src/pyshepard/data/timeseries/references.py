@@ -134,7 +134,7 @@ async def create_reference(
     )
     container_id = body.timeseriesContainerId
     try:
-        await service.load_container(uow, actor, container_id)
+        await service.check_container(uow, actor, container_id)
     except NotFound as exc:
         raise InvalidInput(exc.message) from None
     keys = [ChannelKey.of(timeseries) for timeseries in body.timeseries]
@@ -170,7 +170,7 @@ async def _container(uow: UnitOfWork, actor: Principal, reference: Reference, *,
     if container_id is None:
         raise PayloadNotFound(gone)
     try:
-        await service.load_container(uow, actor, container_id)
+        await service.check_container(uow, actor, container_id)
     except NotFound:
         raise PayloadNotFound(gone) from None
     return container_id

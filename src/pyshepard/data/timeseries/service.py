@@ -100,6 +100,13 @@ async def load_container(
     return await containers.load_container(uow, actor, container_id, KIND, action)
 
 
+async def check_container(
+    uow: UnitOfWork, actor: Principal, container_id: int, action: Action = Action.READ
+) -> None:
+    """As `load_container` for callers that need only the verdict: one round trip."""
+    await containers.check_access(uow, actor, container_id, KIND, action)
+
+
 async def get_container(
     uow: UnitOfWork, actor: Principal, container_id: int
 ) -> TimeseriesContainer:
@@ -121,7 +128,7 @@ async def list_channels(
 ) -> list[TimeseriesEntity]:
     """Channels of the container; empty filter parts match everything (exact match otherwise).
     Raises NotFound, PermissionDenied."""
-    await load_container(uow, actor, container_id)
+    await check_container(uow, actor, container_id)
     wanted = filters.wire()
     result = []
     for channel in await _store(uow).channels(container_id):
@@ -135,7 +142,7 @@ async def list_available(uow: UnitOfWork, actor: Principal, container_id: int) -
     """The deprecated `available` list: the 5-tuples, or [] when the container is missing or
     unreadable (upstream swallows those errors)."""
     try:
-        await load_container(uow, actor, container_id)
+        await check_container(uow, actor, container_id)
     except DomainError as exc:
         if exc.status in (403, 404):
             return []
@@ -149,7 +156,7 @@ async def get_channel(
     uow: UnitOfWork, actor: Principal, container_id: int, channel_id: int
 ) -> TimeseriesEntity:
     """Raises NotFound (container, or a channel not in it), PermissionDenied."""
-    await load_container(uow, actor, container_id)
+    await check_container(uow, actor, container_id)
     channel = await _store(uow).get(container_id, channel_id)
     if channel is None:
         raise NotFound(
@@ -196,7 +203,7 @@ async def save_points(
     """Store a `TimeseriesWithDataPoints` request: all points or none.
     Raises InvalidBody/ConstraintViolation, NotFound, PermissionDenied (Write)."""
     batch = parse_batch(body)
-    await containers.check_access(uow, actor, container_id, KIND, Action.WRITE)
+    await check_container(uow, actor, container_id, Action.WRITE)
     channel = await _write(uow, container_id, batch.key, batch.timestamps, batch.values)
     return Timeseries(**key_of(channel).wire())
 
@@ -204,7 +211,7 @@ async def save_points(
 async def import_csv(uow: UnitOfWork, actor: Principal, container_id: int, data: bytes) -> None:
     """Import a ROW-format CSV file in one transaction: every channel's points or none.
     Raises InvalidBody, NotFound, PermissionDenied (Write)."""
-    await load_container(uow, actor, container_id, Action.WRITE)
+    await check_container(uow, actor, container_id, Action.WRITE)
     grouped = await anyio.to_thread.run_sync(csvio.parse_csv, data)
     for key, (timestamps, values) in grouped.items():
         await _write(uow, container_id, key, timestamps, values)
@@ -245,7 +252,7 @@ async def get_points(
 ) -> bytes:
     """One channel's points as a `TimeseriesWithDataPoints` JSON body (points [] for an unknown
     channel, as upstream). Raises NotFound, PermissionDenied, InvalidInput (query options)."""
-    await load_container(uow, actor, container_id)
+    await check_container(uow, actor, container_id)
     channel = await find_channel(uow, container_id, key)
     return with_points(key, await points_json(uow, channel, query))
 
@@ -260,7 +267,7 @@ async def export_csv(
     csv_format: CsvFormat,
 ) -> bytes:
     """One channel's points as CSV. Raises NotFound, PermissionDenied, InvalidInput."""
-    await load_container(uow, actor, container_id)
+    await check_container(uow, actor, container_id)
     channel = await find_channel(uow, container_id, key)
     return render_csv([(key, await points_rows(uow, channel, query))], csv_format)
 
