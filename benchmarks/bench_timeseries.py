@@ -1,6 +1,7 @@
 """Timeseries throughput through HTTP against the raw database doing the same work.
 
-    python benchmarks/bench_timeseries.py [--database-url URL] [--full]
+    python benchmarks/bench_timeseries.py [--database-url URL] [--full] [--writers K]
+        [--workers W]
 
 The server runs as a uvicorn subprocess on a fresh database (a temporary SQLite file, or a new
 database created on the PostgreSQL server of --database-url and dropped afterwards). Figures:
@@ -9,6 +10,11 @@ batches (COPY through asyncpg on PostgreSQL, one executemany per batch with sqli
 reading one channel's points (points/s) against a plain driver fetch of the same rows; and
 downsampling that channel into 1 000 buckets with MEAN and MAX (median latency) against the same
 aggregate SQL run directly. --full reads 1 000 000 points (default 200 000).
+
+Concurrent ingest: K writers (default 4) post 1 000-point requests at once, each to its own
+channel, against a server of W worker processes (default 2), and K raw connections insert the
+same batches at once. The ratio is taken against the better of the concurrent and the one-
+connection raw rate: SQLite takes one writer at a time, so more raw connections only queue.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -201,7 +208,7 @@ def _line(label: str, http_value: float, raw_value: float, unit: str, *, rate: b
     )
 
 
-def ingest(client: Http, raw: Raw, batch: int, requests: int, start: int) -> int:
+def ingest(client: Http, raw: Raw, batch: int, requests: int, start: int) -> tuple[int, float]:
     """HTTP requests and raw inserts alternate, one batch each, so that both see the same
     machine (other load on a shared box slows both alike and the ratio stays meaningful)."""
     bodies = [_batch_body(f"ingest{batch}", start + i * batch, batch) for i in range(requests)]
@@ -227,7 +234,130 @@ def ingest(client: Http, raw: Raw, batch: int, requests: int, start: int) -> int
         "points/s",
         rate=True,
     )
+    return start + batch * requests, points / raw_seconds
+
+
+def _concurrently(jobs: list[Callable[[], None]]) -> float:
+    """Run the jobs in threads, started together; the wall-clock seconds until all are done."""
+    failures: list[BaseException] = []
+    barrier = threading.Barrier(len(jobs) + 1)
+
+    def run(job: Callable[[], None]) -> None:
+        barrier.wait()
+        try:
+            job()
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return time.perf_counter() - started
+
+
+def concurrent_ingest(
+    port: int,
+    api_key: str,
+    database_url: str,
+    *,
+    writers: int,
+    requests: int,
+    start: int,
+    sequential_raw_rate: float,
+) -> int:
+    """K HTTP writers at once, then K raw connections at once, the same batches."""
+    batch = 1_000
+
+    def bodies(writer: int) -> list[bytes]:
+        return [_batch_body(f"par{writer}", start + i * batch, batch) for i in range(requests)]
+
+    def http_job(writer: int) -> Callable[[], None]:
+        client = Http(port, api_key)
+        prepared = bodies(writer)
+
+        def job() -> None:
+            for body in prepared:
+                status, text = client.request(
+                    "POST", f"/timeseriesContainers/{CONTAINER}/payload", body
+                )
+                if status != 201:
+                    raise RuntimeError(f"ingest failed: {status} {text[:200]!r}")
+
+        return job
+
+    http_seconds = _concurrently([http_job(w) for w in range(writers)])
+    rows = [
+        [
+            [(RAW_CHANNEL + 10 + w, start + i * batch + j, (j % 1000) * 0.25) for j in range(batch)]
+            for i in range(requests)
+        ]
+        for w in range(writers)
+    ]
+    raw_seconds = _raw_concurrently(database_url, rows)
+    points = writers * requests * batch
+    raw_rate = max(points / raw_seconds, sequential_raw_rate)
+    print(
+        f"  (raw with {writers} connections: {points / raw_seconds:,.1f} points/s; "
+        f"one connection: {sequential_raw_rate:,.1f})"
+    )
+    _line(
+        f"ingest 1,000-point requests, {writers} writers",
+        points / http_seconds,
+        raw_rate,
+        "points/s",
+        rate=True,
+    )
     return start + batch * requests
+
+
+def _raw_concurrently(database_url: str, rows: list[list[list[tuple[int, int, float]]]]) -> float:
+    """Each writer's batches through its own connection, all writers at once."""
+    sql = f"INSERT INTO {TABLE} (timeseries_id, ts, value) VALUES (?, ?, ?)"  # noqa: S608
+    if not database_url.startswith("postgres"):
+        path = database_url.removeprefix("sqlite:///")
+
+        def writer_job(batches: list[list[tuple[int, int, float]]]) -> Callable[[], None]:
+            connection = sqlite3.connect(path, timeout=60, check_same_thread=False)
+            connection.execute("PRAGMA synchronous=NORMAL")
+
+            def job() -> None:
+                for batch in batches:
+                    with connection:
+                        connection.execute("BEGIN IMMEDIATE")
+                        connection.executemany(sql, batch)
+                connection.close()
+
+            return job
+
+        return _concurrently([writer_job(batches) for batches in rows])
+
+    async def run() -> float:
+        dsn = make_url(database_url).set(drivername="postgresql")
+        connections = [
+            await asyncpg.connect(dsn.render_as_string(hide_password=False)) for _ in rows
+        ]
+
+        async def write(connection: Any, batches: list[list[tuple[int, int, float]]]) -> None:
+            for batch in batches:
+                async with connection.transaction():
+                    await connection.copy_records_to_table(
+                        TABLE, records=batch, columns=("timeseries_id", "ts", "value")
+                    )
+
+        started = time.perf_counter()
+        await asyncio.gather(*(write(c, b) for c, b in zip(connections, rows, strict=True)))
+        elapsed = time.perf_counter() - started
+        for connection in connections:
+            await connection.close()
+        return elapsed
+
+    return asyncio.run(run())
 
 
 CONTAINER = 0
@@ -241,6 +371,8 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
     parser.add_argument("--read-points", type=int, help="points of the read channel")
     parser.add_argument("--small-requests", type=int, default=200, help="1 000-point requests")
     parser.add_argument("--large-requests", type=int, default=5, help="100 000-point requests")
+    parser.add_argument("--writers", type=int, default=4, help="concurrent writers (0: skip)")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     args = parser.parse_args()
     read_points = args.read_points or (1_000_000 if args.full else 200_000)
 
@@ -280,6 +412,8 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
             "warning",
             "--timeout-keep-alive",
             "600",
+            "--workers",
+            str(args.workers),
         ],
         env=env,
     )
@@ -291,8 +425,18 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
         CONTAINER = orjson.loads(body)["id"]
         raw = Raw(database_url)
 
-        next_start = ingest(client, raw, 1_000, args.small_requests, T0)
-        next_start = ingest(client, raw, 100_000, args.large_requests, next_start)
+        next_start, sequential_raw_rate = ingest(client, raw, 1_000, args.small_requests, T0)
+        if args.writers:
+            next_start = concurrent_ingest(
+                port,
+                api_key,
+                database_url,
+                writers=args.writers,
+                requests=max(1, args.small_requests // args.writers),
+                start=next_start,
+                sequential_raw_rate=sequential_raw_rate,
+            )
+        next_start, _ = ingest(client, raw, 100_000, args.large_requests, next_start)
 
         # one channel of `read_points` points, one point per microsecond
         step = 1_000

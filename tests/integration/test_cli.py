@@ -381,3 +381,66 @@ def test_worker_process_runs_until_sigterm(tmp_path: Path) -> None:
     assert code == 0, "".join(lines)
     assert any("stopped" in line for line in lines), "".join(lines)
     assert "(head)" in _run(env, "db", "current").stdout
+
+
+def _wait_healthy(base: str, server: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 120  # slow when the machine is busy
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            if httpx.get(f"{base}{API}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("the server did not become healthy")
+
+
+def _children(pid: int) -> list[int]:
+    found = subprocess.run(  # noqa: S603 - fixed arguments
+        ["ps", "-o", "pid=", "--ppid", str(pid)],  # noqa: S607 - procps from the system
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return [int(line) for line in found.stdout.split()]
+
+
+@pytest.mark.slow
+def test_serve_with_workers_shares_the_port_and_notices_a_cli_revocation(
+    tmp_path: Path,
+) -> None:
+    """Several worker processes on one port; a key revoked by another process (the CLI)
+    stops working on every worker within `api_key_recheck_seconds`."""
+    port = _free_port()
+    env = _clean_env(tmp_path / "home") | {"PYSHEPARD_API_KEY_RECHECK_SECONDS": "0.5"}
+    assert _run(env, "user", "create", "bob").returncode == 0
+    minted = _run(env, "apikey", "create", "bob")
+    assert minted.returncode == 0, minted.stderr
+    key = minted.stdout.strip()
+    server = subprocess.Popen(  # noqa: S603 - our own entry point
+        [*_command(), "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base, server)
+        assert len(_children(server.pid)) >= 2
+        headers = {"X-API-KEY": key}
+        # new connections each time: the kernel spreads them over both workers
+        for _ in range(20):
+            response = httpx.get(f"{base}{API}/users", headers=headers, timeout=60)
+            assert response.status_code == 200
+            assert response.json()["username"] == "bob"
+        uid = jwt.decode(key, options={"verify_signature": False})["jti"]
+        revoked = _run(env, "apikey", "revoke", "bob", uid)
+        assert revoked.returncode == 0, revoked.stderr
+        time.sleep(0.6)
+        for _ in range(20):
+            response = httpx.get(f"{base}{API}/users", headers=headers, timeout=60)
+            assert response.status_code == 401
+    finally:
+        code, output = _stop(server)
+    assert code in {0, -signal.SIGTERM}, output

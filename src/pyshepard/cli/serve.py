@@ -45,6 +45,9 @@ def serve(
         bool, typer.Option(help="Restart when the code changes (development).")
     ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    workers: Annotated[
+        int, typer.Option(min=1, help="Server processes sharing the port (uses more cores).")
+    ] = 1,
 ) -> None:
     """Migrate the database to the newest schema, then serve the API."""
     settings = load_settings()
@@ -52,14 +55,16 @@ def serve(
     port = port if port is not None else settings.port
     prepare(settings)
     typer.echo(banner(settings, host, port))
-    if reload:
-        # the reloader imports the app itself, so it reads the same PYSHEPARD_* environment
+    if reload or workers > 1:
+        # the reloader and each worker process import the app themselves, reading the same
+        # PYSHEPARD_* environment
         uvicorn.run(
             "pyshepard.app:create_app",
             factory=True,
             host=host,
             port=port,
-            reload=True,
+            reload=reload,
+            workers=None if reload else workers,
             log_level=log_level,
         )
         return
