@@ -275,6 +275,29 @@ async def test_upload_list_download_delete(backend: Backend, db: Database, user:
     assert await backend.blobs.stat(key) is None
 
 
+async def test_a_file_whose_bytes_are_lost_is_404_before_any_byte_goes_out(
+    backend: Backend, user: ApiUser
+) -> None:
+    """Bytes removed from the blob store behind pyshepard's back: a clear 404, not a stream
+    that breaks after a 200; the file's row stays (a read deletes nothing)."""
+    client = backend.client
+    container = await create_container(client, user)
+    data = f"bytes that will be lost {uuid.uuid4()}".encode()  # a blob of its own
+    uploaded = await upload(client, user, container["id"], data, "lost.txt")
+    await backend.blobs.delete("files/" + hashlib.sha256(data).hexdigest())
+
+    response = await client.get(
+        f"{CONTAINERS}/{container['id']}/payload/{uploaded['oid']}", headers=user.headers
+    )
+    assert response.status_code == 404
+    assert response.json() == {
+        "status": 404,
+        "exception": "NotFoundException",
+        "message": f"The content of file {uploaded['oid']} is missing from the storage",
+    }
+    assert await list_files(client, user, container["id"]) == [uploaded]
+
+
 async def test_delete_container_removes_files_and_blobs(
     backend: Backend, db: Database, user: ApiUser
 ) -> None:

@@ -164,17 +164,16 @@ class _Payloads:
             filename = f"{oid}.{parts[1]}" if len(parts) > 1 else oid
             if not oid or filename in self.archive.names:
                 continue
-            download = await file_references.open_file_reference_payload(
-                self.uow, self.actor, *path, oid=oid
-            )
-            # the zip is already streaming, so a missing blob cannot become an error status:
-            # leave the payload out (as unreadable ones are) rather than break the archive
-            if await download.blobs.size(download.key) is None:
+            try:
+                download = await file_references.open_file_reference_payload(
+                    self.uow, self.actor, *path, oid=oid
+                )
+            except DomainError as exc:  # e.g. bytes lost from the blob store: skip this file only
                 log.warning(
-                    "export of collection %s skips file %s: its bytes are missing from the "
-                    "blob store",
+                    "export of collection %s skips file %s: %s",
                     self.collection_id,
                     oid,
+                    exc.message,
                 )
                 continue
             async for chunk in self.archive.add_stream(filename, download.chunks(), download.size):

@@ -177,4 +177,4 @@ async def open_file_reference_payload(
         reference,
         f"FileContainer with id {reference.container_id} is not set or deleted in FileReference",
     )
-    return files.download_of(uow, await files.find_file(uow, container_id, oid))
+    return await files.download_of(uow, await files.find_file(uow, container_id, oid))

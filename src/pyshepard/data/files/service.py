@@ -8,6 +8,7 @@ row uses the key any more. Adding and dropping uses of a key are serialised per 
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from pyshepard.data.files.models import StoredFile
 from pyshepard.data.files.schemas import FileContainer, ShepardFile
 from pyshepard.data.files.store import FileStore
 
+log = logging.getLogger(__name__)
 FILE = ContainerType.FILE
 BLOB_PREFIX = "files/"
 DEFAULT_GRACE = timedelta(hours=1)
@@ -186,7 +188,15 @@ async def find_file(uow: UnitOfWork, container_id: int, oid: str) -> StoredFile:
     return stored
 
 
-def download_of(uow: UnitOfWork, stored: StoredFile) -> FileDownload:
+async def download_of(uow: UnitOfWork, stored: StoredFile) -> FileDownload:
+    """The file ready to stream. Raises FileNotFound when its bytes are missing from the blob
+    store (lost outside pyshepard): a response that has started cannot turn into an error, so
+    this is asked before any byte goes out."""
+    if await uow.blobs.size(stored.blob_key) is None:
+        log.warning(
+            "file %s: its bytes (%s) are missing from the blob store", stored.oid, stored.blob_key
+        )
+        raise FileNotFound(f"The content of file {stored.oid} is missing from the storage")
     return FileDownload(
         filename=stored.filename,
         size=stored.size,
@@ -199,7 +209,7 @@ def download_of(uow: UnitOfWork, stored: StoredFile) -> FileDownload:
 async def open_file(uow: UnitOfWork, actor: Principal, container_id: int, oid: str) -> FileDownload:
     """Raises NotFound (container), PermissionDenied (Read), FileNotFound."""
     await load_file_container(uow, actor, container_id)
-    return download_of(uow, await find_file(uow, container_id, oid))
+    return await download_of(uow, await find_file(uow, container_id, oid))
 
 
 async def delete_file(uow: UnitOfWork, actor: Principal, container_id: int, oid: str) -> None:
