@@ -111,6 +111,7 @@ class RouteDoc:
     """What a route factory's caller overrides for one generated operation (None: the default)."""
 
     operation_id: str | None = None
+    summary: str | None = None
     description: str | None = None
     responses: Mapping[int | str, dict[str, Any]] | None = None
 

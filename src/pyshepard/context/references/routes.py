@@ -4,8 +4,8 @@
 path `/collections/{collectionId}/dataObjects/{dataObjectId}/dataObjectReferences
 /{dataObjectReferenceId}`, tag `dataObjectReference`, operation ids `getAllDataObjectReferences`,
 `createDataObjectReference`, `getDataObjectReference`, `deleteDataObjectReference`; summaries
-spell the operation id. `spec.docs` overrides an operation's id, description or responses.
-Kind-specific routes (payloads, metrics, exports) stay in the kind's `api.py`.
+spell the operation id. `spec.docs` overrides an operation's id, summary, description or
+responses. Kind-specific routes (payloads, metrics, exports) stay in the kind's `api.py`.
 
 No `from __future__ import annotations` here: the endpoints' annotations name objects built
 inside the factory (the path parameter with the kind's wire name), which FastAPI can resolve
@@ -125,7 +125,7 @@ def reference_routes(router: APIRouter, spec: ReferenceRouteSpec[ReferenceT]) ->
         return {
             "operation_id": operation_id,
             "tags": [f"{noun}Reference"],
-            "summary": operation_summary(operation_id),
+            "summary": doc.summary or operation_summary(operation_id),
             "description": doc.description or default_descriptions[operation],
             "responses": dict(doc.responses if doc.responses is not None else ERRORS),
         }

@@ -6,7 +6,8 @@ path `/structuredDataContainers/{structuredDataContainerId}`, tag `structuredDat
 operation ids `getAllStructuredDataContainers`, `createStructuredDataContainer`,
 `getStructuredDataContainer`, `deleteStructuredDataContainer`, `getStructuredDataPermissions`,
 `editStructuredDataPermissions`, `getStructuredDataRoles`; summaries spell the operation id.
-`spec.docs` overrides an operation's id, description or responses where upstream deviates.
+`spec.docs` overrides an operation's id, summary, description or responses where upstream
+deviates.
 
 No `from __future__ import annotations` here: the endpoints' annotations name objects built
 inside the factory (the path parameter with the kind's wire name), which FastAPI can resolve
@@ -129,7 +130,7 @@ def container_routes(
         return {
             "operation_id": operation_id,
             "tags": [camel_case(noun)],
-            "summary": operation_summary(operation_id),
+            "summary": doc.summary or operation_summary(operation_id),
             "description": doc.description or default_descriptions[operation],
             "responses": dict(doc.responses if doc.responses is not None else ERRORS),
             "dependencies": list(spec.dependencies),
