@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -111,6 +112,25 @@ def db(app: object) -> Database:
 @pytest.fixture
 async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def private_app(settings: Settings) -> AsyncIterator[Any]:
+    """The server with loopback callbacks and webhooks allowed
+    (subscription_allow_private_callbacks), on the same database as `app`."""
+    application = create_app(
+        settings.model_copy(update={"subscription_allow_private_callbacks": True})
+    )
+    yield application
+    await application.state.db.dispose()
+    await application.state.http.aclose()
+
+
+@pytest.fixture
+async def private_client(private_app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=private_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
 

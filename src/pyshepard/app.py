@@ -42,6 +42,7 @@ from pyshepard.data.timeseries import api as timeseries_api
 from pyshepard.registry import api as registry_api
 from pyshepard.search import api as search_api
 from pyshepard.subscriptions import api as subscriptions_api
+from pyshepard.subscriptions.api import SubscriptionMiddleware
 from pyshepard.system import api as system_api
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,8 @@ def create_app(
     _install_error_handlers(app)
     _include_routers(app)
     _install_docs(app)
+    # innermost: sees the final status of the routed operation, after its commit
+    app.add_middleware(SubscriptionMiddleware, db=db)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     app.add_middleware(AuthenticationMiddleware, db=db, verifier=verifier)
     # outermost: preflight requests are answered before authentication, as upstream does

@@ -1,7 +1,6 @@
 """Every background job kind the server knows, mapped to its handler.
 
-Domains add theirs here as they grow them (a thin `tasks.py` per domain), e.g.
-`"subscriptions.deliver": subscriptions_tasks.deliver`. A handler is
+Domains add theirs here as they grow them (a thin `tasks.py` per domain). A handler is
 `async def handler(uow, payload) -> dict | None`: it runs in its own unit of work, which
 commits together with the job's `succeeded` row; raising schedules a retry with backoff.
 Runners fail jobs of kinds missing from this mapping with a clear `last_error`.
@@ -14,10 +13,12 @@ from collections.abc import Awaitable, Callable
 from pyshepard.core.db import Database
 from pyshepard.core.jobs import FailureHook, Handler
 from pyshepard.registry import tasks as registry_tasks
+from pyshepard.subscriptions import tasks as subscriptions_tasks
 
 HANDLERS: dict[str, Handler] = {
     "registry.validate": registry_tasks.validate,
     "registry.deliver_webhook": registry_tasks.deliver_webhook,
+    "subscriptions.deliver": subscriptions_tasks.deliver,
 }
 
 # run when a job of the kind has failed for good (every attempt failed, or the last attempt's

@@ -8,11 +8,8 @@ import hashlib
 import hmac
 import json
 import os
-import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,68 +18,21 @@ import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from pyshepard.app import create_app
 from pyshepard.cli.main import app as cli_app
-from pyshepard.core.config import Settings
 from pyshepard.core.db import Database
 from pyshepard.core.jobs import JobRunner
 from pyshepard.jobs_registry import HANDLERS
 from pyshepard.registry.models import RegistryModelVersion, ValidationRun
 from pyshepard.worker import run_startup_hooks
 from tests.conftest import ApiUser
+from tests.http_receiver import Receiver, running_receiver
 from tests.registry_api.conftest import API, entry_fields, reference_points, submit
-
-
-@dataclass
-class Receiver:
-    url: str
-    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    """A real HTTP server on loopback that records what it is sent."""
-    received: list[tuple[dict[str, str], bytes]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            received.append(
-                ({k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length))
-            )
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Receiver(url=f"http://127.0.0.1:{server.server_port}/hook", requests=received)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-@pytest.fixture
-async def private_app(settings: Settings) -> AsyncIterator[Any]:
-    """The server with loopback webhooks allowed (subscription_allow_private_callbacks)."""
-    application = create_app(
-        settings.model_copy(update={"subscription_allow_private_callbacks": True})
-    )
-    yield application
-    await application.state.db.dispose()
-    await application.state.http.aclose()
-
-
-@pytest.fixture
-async def private_client(private_app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=private_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
+    with running_receiver() as running:
+        yield running
 
 
 async def test_webhook_administration_rules(

@@ -4,14 +4,12 @@ check that re-validates published models when an engine version changed."""
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import anyio
 import httpx
@@ -19,7 +17,7 @@ import httpx
 from pyshepard.core.db import Database, UnitOfWork
 from pyshepard.registry import service
 from pyshepard.registry.validation.results import RunReport
-from pyshepard.subscriptions.service import is_public_address
+from pyshepard.subscriptions.service import require_public_host
 
 log = logging.getLogger(__name__)
 
@@ -114,18 +112,6 @@ async def _chunks(path: Path) -> Any:
             yield chunk
 
 
-async def _public_only(url: str) -> None:
-    """Refuse a host that resolves to a non-public address (DNS may have changed since the
-    webhook was registered)."""
-    host = urlsplit(url).hostname or ""
-    port = urlsplit(url).port or 443
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port)
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not is_public_address(address):
-            raise PermissionError(f"{host} resolves to the non-public address {address}")
-
-
 async def deliver_webhook(uow: UnitOfWork, payload: dict[str, Any]) -> dict[str, Any] | None:
     """`registry.deliver_webhook` {webhook_id, body}: POST the signed body; a non-2xx answer
     or a network error raises, so the job runner retries with backoff."""
@@ -134,7 +120,7 @@ async def deliver_webhook(uow: UnitOfWork, payload: dict[str, Any]) -> dict[str,
         return {"skipped": "webhook deleted"}
     body = json.dumps(payload["body"], separators=(",", ":"), sort_keys=True).encode()
     if not uow.settings.subscription_allow_private_callbacks:
-        await _public_only(webhook.url)
+        await require_public_host(webhook.url)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "pyshepard-registry",

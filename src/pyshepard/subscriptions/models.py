@@ -7,6 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from pyshepard.core.db import Base, UTCDateTime
 
+# the callback_url column is NOT NULL; upstream allows a subscription without callback, stored
+# as ""
+NO_CALLBACK = ""
+
 
 class Subscription(Base):
     __tablename__ = "subscriptions"
@@ -15,7 +19,7 @@ class Subscription(Base):
     name: Mapped[str] = mapped_column(String(1024))
     callback_url: Mapped[str] = mapped_column(Text)
     subscribed_url: Mapped[str] = mapped_column(Text)
-    request_method: Mapped[str] = mapped_column(String(16))
+    request_method: Mapped[str] = mapped_column(String(16), index=True)
     created_by: Mapped[str] = mapped_column(
         String(255), ForeignKey("users.username", ondelete="CASCADE"), index=True
     )

@@ -9,8 +9,8 @@ from pydantic_core import PydanticCustomError
 
 from pyshepard.auth.users.schemas import NotBlankStr, read_only
 from pyshepard.core.clock import to_wire
+from pyshepard.subscriptions.models import NO_CALLBACK
 from pyshepard.subscriptions.models import Subscription as SubscriptionRow
-from pyshepard.subscriptions.service import NO_CALLBACK
 
 # upstream's @Pattern on callbackURL (matched against the whole value, as Java does)
 CALLBACK_PATTERN = (

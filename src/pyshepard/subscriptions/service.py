@@ -1,26 +1,39 @@
-"""Subscriptions: storage and API (delivery is a separate concern). Self-service only."""
+"""Subscriptions: self-service storage, and the events of subscribable requests turned into
+durable callback jobs (`subscriptions.deliver`, sent by `tasks.deliver`)."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import logging
 import re
 import socket
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
+from pyshepard.auth.permissions import service as permissions
+from pyshepard.auth.permissions.policy import Action
 from pyshepard.auth.users import service as users
 from pyshepard.core.clock import utcnow
 from pyshepard.core.db import UnitOfWork
 from pyshepard.core.errors import InvalidInput, NotFound, PermissionDenied
 from pyshepard.core.identity import Principal
 from pyshepard.core.ids import next_entity_id
-from pyshepard.subscriptions.models import Subscription
+from pyshepard.core.jobs import enqueue
+from pyshepard.subscriptions.models import NO_CALLBACK, Subscription
+from pyshepard.subscriptions.schemas import Subscription as SubscriptionOut
 from pyshepard.subscriptions.store import SubscriptionStore
+
+log = logging.getLogger(__name__)
 
 REQUEST_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
 MAX_NAME_LENGTH = 1024  # the subscriptions.name column
-# the column is NOT NULL; upstream allows a subscription without callback, stored as ""
-NO_CALLBACK = ""
+DELIVER_JOB = "subscriptions.deliver"
+DELIVERY_ATTEMPTS = 5
+# first path segments (below /shepard/api) whose services check permissions themselves; upstream
+# PermissionsService.isAllowed lets their events through without an entity check
+_SELF_CHECKED = ("users", "labJournalEntries")
 _LOCAL_NAMES = ("localhost", "ip6-localhost", "ip6-loopback")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -58,6 +71,19 @@ def non_public_callback(url: str) -> bool:
         return True
     address = _literal_address(host)
     return address is not None and not is_public_address(address)
+
+
+async def require_public_host(url: str) -> None:
+    """Raises PermissionError if the URL's host resolves to a non-public address (DNS may have
+    changed since the URL was accepted)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port)
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not is_public_address(address):
+            raise PermissionError(f"{host} resolves to the non-public address {address}")
 
 
 def _validate(
@@ -151,3 +177,71 @@ async def delete_subscription(
 ) -> None:
     await get_subscription(uow, actor, username, subscription_id)
     await _store(uow).delete(subscription_id)
+
+
+# --- events of subscribable requests ------------------------------------------------------------
+
+
+def unique_id(entity: object) -> str | None:
+    """Upstream's `HasId.getUniqueId()` of a response body: the id of an entity, the oid of a
+    payload, the joined key of a timeseries; None for anything else (e.g. an empty 204)."""
+    if not isinstance(entity, Mapping):
+        return None
+    if entity.get("id") is not None:
+        return str(entity["id"])
+    if entity.get("oid") is not None:
+        return str(entity["oid"])
+    timeseries_key = ("measurement", "device", "location", "symbolicName", "field")
+    if all(isinstance(entity.get(key), str) for key in timeseries_key):
+        return "-".join(str(entity[key]) for key in timeseries_key)
+    return None
+
+
+async def _subscriber_may_read(uow: UnitOfWork, username: str, segments: Sequence[str]) -> bool:
+    """Upstream `isAllowed(request, Read, subscriber)`: the entity is the id in the second path
+    segment (a collection, its data objects' and references' paths included, or a container)."""
+    entity = segments[1] if len(segments) > 1 else ""
+    if not entity.strip() or segments[0] in _SELF_CHECKED:
+        return True
+    if not entity.isdecimal():
+        return False
+    return await permissions.allows(uow, Principal(username=username), Action.READ, int(entity))
+
+
+async def triggered_callbacks(
+    uow: UnitOfWork, *, method: str, url: str, api_path: str, entity_id: str | None
+) -> list[dict[str, Any]]:
+    """The callback jobs' payloads a successful subscribable request triggers (read only): one
+    per subscription with the same method, a `subscribedURL` matching the whole absolute `url`
+    and an owner who may read the addressed entity. `api_path` is the path below /shepard/api."""
+    candidates = await _store(uow).with_callback_for(method)
+    segments = api_path.strip("/").split("/")
+    payloads: list[dict[str, Any]] = []
+    for subscription in candidates:
+        try:
+            if re.fullmatch(subscription.subscribed_url, url) is None:
+                continue
+        except re.error:  # validated on create; a pattern stored by an older version may not be
+            continue
+        if not await _subscriber_may_read(uow, subscription.created_by, segments):
+            continue
+        event: dict[str, Any] = {
+            "subscription": SubscriptionOut.of(subscription).model_dump(mode="json"),
+            "subscribedObject": None if entity_id is None else {"uniqueId": entity_id},
+            "url": url,
+            "requestMethod": method,
+        }
+        payloads.append({"subscription_id": subscription.id, "body": event})
+        log.debug("subscription %s triggered by %s %s", subscription.id, method, url)
+    return payloads
+
+
+async def enqueue_callbacks(uow: UnitOfWork, payloads: Sequence[dict[str, Any]]) -> None:
+    """Queue one `subscriptions.deliver` job per payload of `triggered_callbacks`."""
+    for payload in payloads:
+        await enqueue(uow, DELIVER_JOB, payload, max_attempts=DELIVERY_ATTEMPTS)
+
+
+async def subscription_for_delivery(uow: UnitOfWork, subscription_id: int) -> Subscription | None:
+    """The subscription a callback job belongs to; None once it was deleted."""
+    return await _store(uow).get(subscription_id)

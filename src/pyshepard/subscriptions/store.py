@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pyshepard.subscriptions.models import Subscription
+from pyshepard.subscriptions.models import NO_CALLBACK, Subscription
 
 
 class SubscriptionStore:
@@ -19,6 +19,14 @@ class SubscriptionStore:
         result = await self.session.scalars(
             select(Subscription)
             .where(Subscription.created_by == username)
+            .order_by(Subscription.id)
+        )
+        return result.all()
+
+    async def with_callback_for(self, method: str) -> Sequence[Subscription]:
+        result = await self.session.scalars(
+            select(Subscription)
+            .where(Subscription.request_method == method, Subscription.callback_url != NO_CALLBACK)
             .order_by(Subscription.id)
         )
         return result.all()
