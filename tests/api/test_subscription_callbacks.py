@@ -15,9 +15,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from pyshepard.app import create_app
+from pyshepard.core.clock import utcnow
 from pyshepard.core.db import Database, UnitOfWork
+from pyshepard.core.ids import next_entity_id
 from pyshepard.core.jobs import JobRunner
 from pyshepard.core.jobs.models import Job
+from pyshepard.subscriptions.models import Subscription
 from pyshepard.subscriptions.service import DELIVER_JOB
 from pyshepard.subscriptions.tasks import deliver
 from tests.api.references_support import create_collection, create_data_object
@@ -257,3 +261,46 @@ async def test_a_failing_receiver_is_retried(
         [job] = await delivery_jobs(private_app.state.db, subscription["id"])
         assert job.status == "succeeded"
         assert job.attempts == 3
+
+
+async def test_a_subscription_made_elsewhere_counts_after_the_recheck_interval(
+    settings: Any, db: Database, user: ApiUser, receiver: Receiver
+) -> None:
+    """What another replica creates is seen within `subscription_recheck_seconds`; until then
+    this process answers from its last read (no transaction per subscribable request)."""
+
+    app = create_app(
+        settings.model_copy(
+            update={
+                "subscription_allow_private_callbacks": True,
+                "subscription_recheck_seconds": 0.5,
+            }
+        )
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+        collection = await create_collection(client, user)
+        assert await rename(client, user, collection["id"]) == 200  # this process reads PUT's
+
+        async def behind_the_service(uow: UnitOfWork) -> int:
+            row = Subscription(
+                id=await next_entity_id(uow.session),
+                name="made by another replica",
+                callback_url=receiver.url,
+                subscribed_url=re.escape(collection_url(collection["id"])),
+                request_method="PUT",
+                created_by=user.username,
+                created_at=utcnow(),
+            )
+            uow.session.add(row)
+            await uow.session.flush()
+            return row.id
+
+        subscription_id: int = await db.run(behind_the_service)
+        assert await rename(client, user, collection["id"]) == 200
+        assert await delivery_jobs(db, subscription_id) == []
+        await asyncio.sleep(0.6)
+        assert await rename(client, user, collection["id"]) == 200
+        assert len(await delivery_jobs(db, subscription_id)) == 1
+    await app.state.db.dispose()
+    await app.state.http.aclose()

@@ -11,11 +11,8 @@ within the recheck interval.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-
-from pyshepard.core.db import UnitOfWork
 
 MAX_ENTRIES = 4096
 
@@ -62,14 +59,3 @@ def forget_user(username: str) -> None:
     stale = [key for key, (_, credential) in _entries.items() if credential.username == username]
     for key in stale:
         _entries.pop(key, None)
-
-
-def forget_after_commit(uow: UnitOfWork, forget: Callable[[], None]) -> None:
-    """Forget now and once more after `uow` commits: a request that read the old row in
-    between must not leave it remembered."""
-    forget()
-
-    async def again() -> None:
-        forget()
-
-    uow.after_commit(again)

@@ -85,6 +85,8 @@ class Settings(BaseSettings):
 
     # subscriptions
     subscription_allow_private_callbacks: bool = False
+    # how long a process trusts its last read of the subscriptions (0: read on every request)
+    subscription_recheck_seconds: float = Field(default=1.0, ge=0)
 
     # semantic repositories (SPARQL endpoints queried when repositories/annotations are created)
     semantic_allow_private_endpoints: bool = False

@@ -123,6 +123,17 @@ class UnitOfWork:
         """Run `callback` once the transaction has committed (jobs, webhooks, blob deletes)."""
         self.after_commit_callbacks.append(callback)
 
+    def now_and_after_commit(self, forget: Callable[[], None]) -> None:
+        """Run `forget` now and again once committed: for dropping what this process remembers
+        of rows this unit of work changes, so that a request reading the old rows meanwhile
+        cannot leave them remembered."""
+        forget()
+
+        async def again() -> None:
+            forget()
+
+        self.after_commit(again)
+
     async def commit(self) -> None:
         await self.session.commit()
         callbacks, self.after_commit_callbacks = self.after_commit_callbacks, []

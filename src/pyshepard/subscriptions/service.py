@@ -21,6 +21,8 @@ from pyshepard.core.errors import InvalidInput, NotFound, PermissionDenied
 from pyshepard.core.identity import Principal
 from pyshepard.core.ids import next_entity_id
 from pyshepard.core.jobs import enqueue
+from pyshepard.subscriptions import candidates
+from pyshepard.subscriptions.candidates import Candidate
 from pyshepard.subscriptions.models import NO_CALLBACK, Subscription
 from pyshepard.subscriptions.schemas import Subscription as SubscriptionOut
 from pyshepard.subscriptions.store import SubscriptionStore
@@ -139,6 +141,7 @@ async def create_subscription(
         method=request_method,
     )
     await _own(uow, actor, username)
+    uow.now_and_after_commit(candidates.forget)
     return await _store(uow).add(
         Subscription(
             id=await next_entity_id(uow.session),
@@ -177,6 +180,7 @@ async def delete_subscription(
 ) -> None:
     await get_subscription(uow, actor, username, subscription_id)
     await _store(uow).delete(subscription_id)
+    uow.now_and_after_commit(candidates.forget)
 
 
 # --- events of subscribable requests ------------------------------------------------------------
@@ -208,16 +212,34 @@ async def _subscriber_may_read(uow: UnitOfWork, username: str, segments: Sequenc
     return await permissions.allows(uow, Principal(username=username), Action.READ, int(entity))
 
 
+async def _candidates(uow: UnitOfWork, method: str) -> tuple[Candidate, ...]:
+    """The subscriptions with a callback for `method`: read at most every
+    `subscription_recheck_seconds` per process (see `candidates`)."""
+    database = uow.settings.resolved_database_url
+    known = candidates.recall(database, method, uow.settings.subscription_recheck_seconds)
+    if known is None:
+        known = tuple(
+            Candidate(
+                id=row.id,
+                subscribed_url=row.subscribed_url,
+                created_by=row.created_by,
+                rendered=SubscriptionOut.of(row).model_dump(mode="json"),
+            )
+            for row in await _store(uow).with_callback_for(method)
+        )
+        candidates.remember(database, method, known)
+    return known
+
+
 async def triggered_callbacks(
     uow: UnitOfWork, *, method: str, url: str, api_path: str, entity_id: str | None
 ) -> list[dict[str, Any]]:
     """The callback jobs' payloads a successful subscribable request triggers (read only): one
     per subscription with the same method, a `subscribedURL` matching the whole absolute `url`
     and an owner who may read the addressed entity. `api_path` is the path below /shepard/api."""
-    candidates = await _store(uow).with_callback_for(method)
     segments = api_path.strip("/").split("/")
     payloads: list[dict[str, Any]] = []
-    for subscription in candidates:
+    for subscription in await _candidates(uow, method):
         try:
             if re.fullmatch(subscription.subscribed_url, url) is None:
                 continue
@@ -226,7 +248,7 @@ async def triggered_callbacks(
         if not await _subscriber_may_read(uow, subscription.created_by, segments):
             continue
         event: dict[str, Any] = {
-            "subscription": SubscriptionOut.of(subscription).model_dump(mode="json"),
+            "subscription": subscription.rendered,
             "subscribedObject": None if entity_id is None else {"uniqueId": entity_id},
             "url": url,
             "requestMethod": method,

@@ -150,7 +150,7 @@ async def delete_api_key(uow: UnitOfWork, actor: Principal, username: str, uid: 
     _require_self(actor, username)
     await get_api_key(uow, actor, username, uid)
     await _store(uow).delete(uid)
-    recent_credentials.forget_after_commit(uow, lambda: recent_credentials.forget_key(uid))
+    uow.now_and_after_commit(lambda: recent_credentials.forget_key(uid))
 
 
 async def authenticate(uow: UnitOfWork, token: str) -> Principal:

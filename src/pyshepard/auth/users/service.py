@@ -164,7 +164,7 @@ async def delete_user(uow: UnitOfWork, username: str) -> None:
 def _forget_credentials(uow: UnitOfWork, username: str) -> None:
     """The user's API keys carry the user's state (deleted, roles): no process-local memory of
     an earlier check may outlive this change."""
-    recent_credentials.forget_after_commit(uow, lambda: recent_credentials.forget_user(username))
+    uow.now_and_after_commit(lambda: recent_credentials.forget_user(username))
 
 
 async def verify_password(uow: UnitOfWork, username: str, password: str) -> User | None:
