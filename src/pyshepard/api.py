@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from enum import Enum, StrEnum
+from typing import Annotated, Any, TypedDict
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -104,6 +105,26 @@ _DESCRIPTIONS = {
     404: "not found",
     409: "conflict",
 }
+
+
+class RouteArguments(TypedDict):
+    """The documentation arguments of one route a factory generates (typed, so mypy checks
+    the `**` that passes them to `router.get/post/...`)."""
+
+    operation_id: str
+    tags: list[str | Enum]
+    summary: str
+    description: str
+    responses: dict[int | str, dict[str, Any]]
+
+
+class CrudOperation(StrEnum):
+    """The four operations a route factory generates for one kind of thing."""
+
+    LIST = "list"
+    CREATE = "create"
+    GET = "get"
+    DELETE = "delete"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,9 +14,8 @@ only when they are evaluated where they are written.
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum, StrEnum
 from types import GenericAlias
-from typing import Annotated, Any, Generic, Protocol, TypedDict, TypeVar
+from typing import Annotated, Generic, Protocol, TypeVar
 
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel
@@ -25,7 +24,9 @@ from pyshepard.api import (
     INT64_MAX,
     Caller,
     CollectionId,
+    CrudOperation,
     DataObjectId,
+    RouteArguments,
     RouteDoc,
     Uow,
     VersionUidParam,
@@ -41,23 +42,7 @@ ReferenceT = TypeVar("ReferenceT", bound=BaseModel)
 ReferenceT_co = TypeVar("ReferenceT_co", bound=BaseModel, covariant=True)
 DATA_OBJECT_PATH = "/collections/{collectionId}/dataObjects/{dataObjectId}"
 ERRORS = error_responses(400, 401, 403, 404)
-
-
-class RouteArguments(TypedDict):
-    """The documentation arguments of one generated route (typed, so mypy checks the `**`)."""
-
-    operation_id: str
-    tags: list[str | Enum]
-    summary: str
-    description: str
-    responses: dict[int | str, dict[str, Any]]
-
-
-class ReferenceOperation(StrEnum):
-    LIST = "list"
-    CREATE = "create"
-    GET = "get"
-    DELETE = "delete"
+ReferenceOperation = CrudOperation
 
 
 class ListReferences(Protocol[ReferenceT]):

@@ -18,12 +18,20 @@ are evaluated where they are written.
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum, StrEnum
-from typing import Annotated, Any, TypedDict
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from pyshepard.api import INT64_MAX, Caller, RouteDoc, Uow, error_responses, pascal_case
+from pyshepard.api import (
+    INT64_MAX,
+    Caller,
+    CrudOperation,
+    RouteArguments,
+    RouteDoc,
+    Uow,
+    error_responses,
+    pascal_case,
+)
 from pyshepard.context.semantic import service
 from pyshepard.context.semantic.schemas import SemanticAnnotation
 from pyshepard.context.semantic.service import Subject
@@ -31,6 +39,7 @@ from pyshepard.context.semantic.sparql import SemanticClient
 
 ANNOTATIONS = "/semanticAnnotations"
 ERRORS = error_responses(400, 401, 403, 404)
+AnnotationOperation = CrudOperation
 
 
 async def _semantic_client(request: Request) -> SemanticClient:
@@ -57,23 +66,6 @@ async def _annotation_id(
 # A dependency, not a plain parameter: FastAPI lists an endpoint's own path parameters before
 # those of its dependencies, and upstream lists the annotation id after the subject's.
 AnnotationId = Annotated[int, Depends(_annotation_id)]
-
-
-class RouteArguments(TypedDict):
-    """The documentation arguments of one generated route (typed, so mypy checks the `**`)."""
-
-    operation_id: str
-    tags: list[str | Enum]
-    summary: str
-    description: str
-    responses: dict[int | str, dict[str, Any]]
-
-
-class AnnotationOperation(StrEnum):
-    LIST = "list"
-    CREATE = "create"
-    GET = "get"
-    DELETE = "delete"
 
 
 DEFAULT_SUMMARIES = {

@@ -16,9 +16,9 @@ only when they are evaluated where they are written.
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum, StrEnum
+from enum import StrEnum
 from types import GenericAlias
-from typing import Annotated, Any, Generic, Protocol, TypedDict, TypeVar
+from typing import Annotated, Generic, Protocol, TypeVar
 
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.params import Depends
@@ -29,6 +29,7 @@ from pyshepard.api import (
     INT64_MAX,
     Caller,
     PageParam,
+    RouteArguments,
     RouteDoc,
     Uow,
     camel_case,
@@ -46,14 +47,7 @@ ContainerT = TypeVar("ContainerT", bound=BaseModel)
 ERRORS = error_responses(400, 401, 403, 404)
 
 
-class RouteArguments(TypedDict):
-    """The documentation arguments of one generated route (typed, so mypy checks the `**`)."""
-
-    operation_id: str
-    tags: list[str | Enum]
-    summary: str
-    description: str
-    responses: dict[int | str, dict[str, Any]]
+class ContainerRouteArguments(RouteArguments):
     dependencies: Sequence[Depends]
 
 
@@ -124,7 +118,7 @@ def container_routes(
         ContainerOperation.GET_ROLES: "Get roles",
     }
 
-    def route(operation: ContainerOperation) -> RouteArguments:
+    def route(operation: ContainerOperation) -> ContainerRouteArguments:
         doc = spec.docs.get(operation, RouteDoc())
         operation_id = doc.operation_id or default_ids[operation]
         return {
