@@ -162,6 +162,23 @@ async def test_other_method_or_partial_match_sends_nothing(
     assert receiver.requests == []
 
 
+async def test_a_catastrophically_backtracking_pattern_is_cut_off_not_run_to_the_end(
+    private_client: httpx.AsyncClient, private_app: Any, user: ApiUser, receiver: Receiver
+) -> None:
+    """Any user's subscribedURL runs on every subscribable request: a pattern with exponential
+    backtracking (Python's `re` would need years on this URL) is cut off after MATCH_TIMEOUT_S
+    and skipped; the request answers and the other subscriptions still fire."""
+    collection = await create_collection(private_client, user)
+    url = collection_url(collection["id"])
+    await subscribe(private_client, user, "PUT", r"(.|.)*\d\D", receiver.url)
+    fine = await subscribe(private_client, user, "PUT", re.escape(url), receiver.url)
+
+    assert await rename(private_client, user, collection["id"]) == 200
+
+    await run_deliveries(private_app.state.db)
+    assert [event["subscription"] for event in events(receiver)] == [fine]
+
+
 async def test_failed_request_sends_nothing(
     private_client: httpx.AsyncClient,
     private_app: Any,

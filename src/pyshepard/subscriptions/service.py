@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+import regex
+
 from pyshepard.auth.permissions import service as permissions
 from pyshepard.auth.permissions.policy import Action
 from pyshepard.auth.users import service as users
@@ -33,6 +35,8 @@ REQUEST_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "
 MAX_NAME_LENGTH = 1024  # the subscriptions.name column
 DELIVER_JOB = "subscriptions.deliver"
 DELIVERY_ATTEMPTS = 5
+# subscribedURL patterns are anyone's regexes, run on every subscribable request
+MATCH_TIMEOUT_S = 0.05
 # first path segments (below /shepard/api) whose services check permissions themselves; upstream
 # PermissionsService.isAllowed lets their events through without an entity check
 _SELF_CHECKED = ("users", "labJournalEntries")
@@ -100,8 +104,8 @@ def _validate(
     if not subscribed_url.strip():
         raise InvalidInput("subscribedURL must not be blank")
     try:
-        re.compile(subscribed_url)
-    except re.error as exc:
+        regex.compile(subscribed_url)
+    except regex.error as exc:
         raise InvalidInput(f"subscribedURL is not a valid regular expression: {exc}") from None
     if (
         callback_url
@@ -241,9 +245,17 @@ async def triggered_callbacks(
     payloads: list[dict[str, Any]] = []
     for subscription in await _candidates(uow, method):
         try:
-            if re.fullmatch(subscription.subscribed_url, url) is None:
+            if regex.fullmatch(subscription.subscribed_url, url, timeout=MATCH_TIMEOUT_S) is None:
                 continue
-        except re.error:  # validated on create; a pattern stored by an older version may not be
+        except regex.error:  # validated on create; a pattern stored by an older version may not be
+            continue
+        except TimeoutError:  # a pattern that backtracks catastrophically must not stall requests
+            log.warning(
+                "subscription %s: subscribedURL needed over %s s to match %s; skipped",
+                subscription.id,
+                MATCH_TIMEOUT_S,
+                url,
+            )
             continue
         if not await _subscriber_may_read(uow, subscription.created_by, segments):
             continue
