@@ -6,7 +6,18 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, delete, false, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    case,
+    delete,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -91,15 +102,27 @@ class RegistryStore:
     async def search_candidates(
         self, visibility: Visibility, terms: Sequence[str], *, limit: int
     ) -> Sequence[RegistryModel]:
-        """Visible models whose search text contains any of `terms` (lower-cased)."""
+        """Visible models whose search text contains any of `terms` (lower-cased), the likely
+        best first (name hits weigh most, then the number of terms found), so that the caller's
+        exact ranking sees the strongest candidates even when more than `limit` match."""
         if not terms:
             return []
-        matches = or_(
-            false(),
-            *(RegistryModel.search_text.contains(term, autoescape=True) for term in terms),
+        in_text = [RegistryModel.search_text.contains(term, autoescape=True) for term in terms]
+        name = func.lower(RegistryModel.name)
+        in_name = [name.contains(term, autoescape=True) for term in terms]
+        relevance = sum(
+            (
+                case((hit, weight), else_=0)
+                for hits, weight in ((in_name, 5), (in_text, 1))
+                for hit in hits
+            ),
+            literal(0),
         )
         rows = await self.session.scalars(
-            self._visible(visibility).where(matches).order_by(RegistryModel.model_id).limit(limit)
+            self._visible(visibility)
+            .where(or_(false(), *in_text))
+            .order_by(relevance.desc(), RegistryModel.model_id)
+            .limit(limit)
         )
         return rows.all()
 
