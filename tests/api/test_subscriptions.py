@@ -11,7 +11,7 @@ import pytest
 
 from pyshepard.app import create_app
 from pyshepard.core.config import Settings
-from pyshepard.subscriptions.service import non_public_callback
+from pyshepard.core.outbound import names_non_public_host
 from tests.conftest import API, ApiUser
 
 FORBIDDEN = "The requested action is forbidden by the permission policies"
@@ -293,4 +293,4 @@ async def test_no_credentials_is_401(client: httpx.AsyncClient, user: ApiUser) -
     ],
 )
 def test_callback_host_rule(url: str, refused: bool) -> None:
-    assert non_public_callback(url) is refused
+    assert names_non_public_host(url) is refused

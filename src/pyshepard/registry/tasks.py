@@ -15,9 +15,9 @@ import anyio
 import httpx
 
 from pyshepard.core.db import Database, UnitOfWork
+from pyshepard.core.outbound import require_public_host
 from pyshepard.registry import service
 from pyshepard.registry.validation.results import RunReport
-from pyshepard.subscriptions.service import require_public_host
 
 log = logging.getLogger(__name__)
 

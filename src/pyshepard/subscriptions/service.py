@@ -3,14 +3,9 @@ durable callback jobs (`subscriptions.deliver`, sent by `tasks.deliver`)."""
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
 import logging
-import re
-import socket
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 import regex
 
@@ -23,6 +18,7 @@ from pyshepard.core.errors import InvalidInput, NotFound, PermissionDenied
 from pyshepard.core.identity import Principal
 from pyshepard.core.ids import next_entity_id
 from pyshepard.core.jobs import enqueue
+from pyshepard.core.outbound import names_non_public_host
 from pyshepard.subscriptions import candidates
 from pyshepard.subscriptions.candidates import Candidate
 from pyshepard.subscriptions.models import NO_CALLBACK, Subscription
@@ -40,56 +36,10 @@ MATCH_TIMEOUT_S = 0.05
 # first path segments (below /shepard/api) whose services check permissions themselves; upstream
 # PermissionsService.isAllowed lets their events through without an entity check
 _SELF_CHECKED = ("users", "labJournalEntries")
-_LOCAL_NAMES = ("localhost", "ip6-localhost", "ip6-loopback")
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def _store(uow: UnitOfWork) -> SubscriptionStore:
     return SubscriptionStore(uow.session)
-
-
-def is_public_address(address: IPAddress) -> bool:
-    """False for loopback, private, link-local, shared, reserved and multicast addresses."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
-
-
-def _literal_address(host: str) -> IPAddress | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    if re.fullmatch(r"[0-9a-fA-FxX.]+", host):
-        try:  # the resolver's lenient IPv4 forms: 127.1, 0x7f.1, 2130706433
-            return ipaddress.IPv4Address(socket.inet_aton(host))
-        except OSError:
-            return None
-    return None
-
-
-def non_public_callback(url: str) -> bool:
-    """Whether the URL names a loopback/private/link-local host literally. Host names are
-    resolved only at delivery time, which must check the resolved addresses again."""
-    host = (urlsplit(url).hostname or "").rstrip(".").lower()
-    if not host or host in _LOCAL_NAMES or host.endswith(".localhost"):
-        return True
-    address = _literal_address(host)
-    return address is not None and not is_public_address(address)
-
-
-async def require_public_host(url: str) -> None:
-    """Raises PermissionError if the URL's host resolves to a non-public address (DNS may have
-    changed since the URL was accepted)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port)
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not is_public_address(address):
-            raise PermissionError(f"{host} resolves to the non-public address {address}")
 
 
 def _validate(
@@ -110,7 +60,7 @@ def _validate(
     if (
         callback_url
         and not uow.settings.subscription_allow_private_callbacks
-        and non_public_callback(callback_url)
+        and names_non_public_host(callback_url)
     ):
         raise InvalidInput(
             f"callbackURL {callback_url} points to a loopback, private or link-local address; "

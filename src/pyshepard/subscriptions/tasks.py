@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from pyshepard.core import outbound
 from pyshepard.core.db import UnitOfWork
 from pyshepard.subscriptions import service
 
@@ -27,9 +28,9 @@ async def deliver(uow: UnitOfWork, payload: dict[str, Any]) -> dict[str, Any] | 
     url = subscription.callback_url
     if not uow.settings.subscription_allow_private_callbacks:
         try:
-            if service.non_public_callback(url):
+            if outbound.names_non_public_host(url):
                 raise PermissionError(f"{url} names a non-public host")
-            await service.require_public_host(url)
+            await outbound.require_public_host(url)
         except (PermissionError, OSError) as exc:
             log.warning("subscription %s: callback refused: %s", subscription.id, exc)
             return {"skipped": f"callback refused: {exc}"}

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from pyshepard.subscriptions.service import is_public_address, non_public_callback
+from pyshepard.core.outbound import is_public_address, names_non_public_host
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def is_http_url(endpoint: str) -> bool:
 async def _require_public(endpoint: str) -> None:
     """Refuse a host that is, or resolves to, a non-public address (checked before every
     request: DNS may have changed since the repository was registered)."""
-    if non_public_callback(endpoint):
+    if names_non_public_host(endpoint):
         raise EndpointRefused(endpoint)
     parts = urlsplit(endpoint)
     port = parts.port or (443 if parts.scheme == "https" else 80)

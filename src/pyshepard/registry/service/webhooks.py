@@ -12,10 +12,10 @@ from pyshepard.core.clock import utcnow
 from pyshepard.core.db import UnitOfWork
 from pyshepard.core.errors import InvalidInput, NotFound, PermissionDenied
 from pyshepard.core.identity import Principal
+from pyshepard.core.outbound import names_non_public_host
 from pyshepard.registry.models import RegistryWebhook
 from pyshepard.registry.schemas import Webhook, WebhookCreate
 from pyshepard.registry.service.common import PUBLISHED, store_of
-from pyshepard.subscriptions.service import non_public_callback
 
 # --- webhooks ----------------------------------------------------------------------------------
 
@@ -42,7 +42,7 @@ async def create_webhook(uow: UnitOfWork, actor: Principal, body: WebhookCreate)
     parts = urlsplit(body.url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise InvalidInput("the webhook url must be an absolute http(s) URL")
-    if not uow.settings.subscription_allow_private_callbacks and non_public_callback(body.url):
+    if not uow.settings.subscription_allow_private_callbacks and names_non_public_host(body.url):
         raise InvalidInput(
             f"url {body.url} points to a loopback, private or link-local address; this server "
             "does not send webhooks there (setting subscription_allow_private_callbacks)"
