@@ -137,6 +137,27 @@ class RouteDoc:
     responses: Mapping[int | str, dict[str, Any]] | None = None
 
 
+def route_arguments(
+    doc: RouteDoc,
+    *,
+    operation_id: str,
+    tag: str,
+    description: str,
+    responses: Mapping[int | str, dict[str, Any]],
+    summary: str | None = None,
+) -> RouteArguments:
+    """A generated route's documentation: `doc`'s overrides, else the factory's defaults; the
+    summary defaults to the operation id in words, as every shepard summary reads."""
+    chosen_id = doc.operation_id or operation_id
+    return {
+        "operation_id": chosen_id,
+        "tags": [tag],
+        "summary": doc.summary or summary or operation_summary(chosen_id),
+        "description": doc.description or description,
+        "responses": dict(doc.responses if doc.responses is not None else responses),
+    }
+
+
 def pascal_case(label: str) -> str:
     """`"structured data"` -> `"StructuredData"` (upstream's operation-id words)."""
     return "".join(word[:1].upper() + word[1:] for word in label.split())

@@ -32,8 +32,8 @@ from pyshepard.api import (
     VersionUidParam,
     camel_case,
     error_responses,
-    operation_summary,
     pascal_case,
+    route_arguments,
 )
 from pyshepard.core.db import UnitOfWork
 from pyshepard.core.identity import Principal
@@ -105,15 +105,13 @@ def reference_routes(router: APIRouter, spec: ReferenceRouteSpec[ReferenceT]) ->
     }
 
     def route(operation: ReferenceOperation) -> RouteArguments:
-        doc = spec.docs.get(operation, RouteDoc())
-        operation_id = doc.operation_id or default_ids[operation]
-        return {
-            "operation_id": operation_id,
-            "tags": [f"{noun}Reference"],
-            "summary": doc.summary or operation_summary(operation_id),
-            "description": doc.description or default_descriptions[operation],
-            "responses": dict(doc.responses if doc.responses is not None else ERRORS),
-        }
+        return route_arguments(
+            spec.docs.get(operation, RouteDoc()),
+            operation_id=default_ids[operation],
+            tag=f"{noun}Reference",
+            description=default_descriptions[operation],
+            responses=ERRORS,
+        )
 
     # the Python name stays `reference_id`; the alias is the wire name FastAPI matches and documents
     reference_id = Path(

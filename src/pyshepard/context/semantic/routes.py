@@ -31,6 +31,7 @@ from pyshepard.api import (
     Uow,
     error_responses,
     pascal_case,
+    route_arguments,
 )
 from pyshepard.context.semantic import service
 from pyshepard.context.semantic.schemas import SemanticAnnotation
@@ -106,14 +107,14 @@ def annotation_routes(router: APIRouter, spec: AnnotationRouteSpec) -> None:
     }
 
     def route(operation: AnnotationOperation) -> RouteArguments:
-        doc = spec.docs.get(operation, RouteDoc())
-        return {
-            "operation_id": doc.operation_id or default_ids[operation],
-            "tags": [spec.tag],
-            "summary": doc.summary or DEFAULT_SUMMARIES[operation],
-            "description": doc.description or DEFAULT_DESCRIPTIONS[operation],
-            "responses": dict(doc.responses if doc.responses is not None else ERRORS),
-        }
+        return route_arguments(
+            spec.docs.get(operation, RouteDoc()),
+            operation_id=default_ids[operation],
+            tag=spec.tag,
+            summary=DEFAULT_SUMMARIES[operation],
+            description=DEFAULT_DESCRIPTIONS[operation],
+            responses=ERRORS,
+        )
 
     KindSubject = Annotated[Subject, Depends(spec.subject)]  # noqa: N806 - a type alias
 

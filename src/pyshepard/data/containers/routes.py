@@ -34,8 +34,8 @@ from pyshepard.api import (
     Uow,
     camel_case,
     error_responses,
-    operation_summary,
     pascal_case,
+    route_arguments,
 )
 from pyshepard.auth.permissions.schemas import Permissions, Roles
 from pyshepard.core.db import UnitOfWork
@@ -119,16 +119,14 @@ def container_routes(
     }
 
     def route(operation: ContainerOperation) -> ContainerRouteArguments:
-        doc = spec.docs.get(operation, RouteDoc())
-        operation_id = doc.operation_id or default_ids[operation]
-        return {
-            "operation_id": operation_id,
-            "tags": [camel_case(noun)],
-            "summary": doc.summary or operation_summary(operation_id),
-            "description": doc.description or default_descriptions[operation],
-            "responses": dict(doc.responses if doc.responses is not None else ERRORS),
-            "dependencies": list(spec.dependencies),
-        }
+        documented = route_arguments(
+            spec.docs.get(operation, RouteDoc()),
+            operation_id=default_ids[operation],
+            tag=camel_case(noun),
+            description=default_descriptions[operation],
+            responses=ERRORS,
+        )
+        return ContainerRouteArguments(**documented, dependencies=list(spec.dependencies))
 
     # the Python name stays `container_id`; the alias is the wire name FastAPI matches and documents
     container_id = Path(
