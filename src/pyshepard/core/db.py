@@ -21,6 +21,7 @@ from sqlalchemy.types import TypeDecorator
 
 from pyshepard.core.blobs.base import BlobStore
 from pyshepard.core.config import Settings
+from pyshepard.core.sqlite_driver import OneTripDbapi
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def _begin(connection: Any) -> None:
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo)
+        engine = create_async_engine(url, echo=echo, module=OneTripDbapi())
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         event.listen(engine.sync_engine, "begin", _begin)
         return engine

@@ -159,17 +159,17 @@ class TimeseriesStore:
     async def write(self, channel: Channel, timestamps: list[int], values: list[Any]) -> None:
         """Insert points, overwriting those whose timestamps exist (the later write wins).
         `timestamps` must be unique."""
-        driver = await self._driver()
         table = _table(channel)
         if not self.postgres:
             # one executemany in the request's transaction (BEGIN IMMEDIATE: writers queue)
-            cursor = await driver.executemany(
+            connection = await self.session.connection()
+            await connection.exec_driver_sql(
                 f"INSERT INTO {table} (timeseries_id, ts, value) VALUES (?, ?, ?) "  # noqa: S608 - table names are constants
                 "ON CONFLICT (timeseries_id, ts) DO UPDATE SET value = excluded.value",
-                zip(repeat(channel.id), timestamps, values, strict=False),
+                list(zip(repeat(channel.id), timestamps, values, strict=False)),
             )
-            await cursor.close()
             return
+        driver = await self._driver()
         # one writer per channel at a time: the later request wins, and a window no stored
         # point falls into can take the COPY path without conflict handling
         await driver.execute("SELECT pg_advisory_xact_lock($1, $2)", _LOCK_CLASS, channel.id)
