@@ -15,6 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pyshepard import __version__, worker
@@ -34,6 +35,7 @@ from pyshepard.core.blobs import open_blob_store
 from pyshepard.core.config import Settings
 from pyshepard.core.db import Database, create_engine
 from pyshepard.core.errors import ConstraintViolation, DomainError
+from pyshepard.core.text import UNSTORABLE_TEXT, is_unstorable_text_error
 from pyshepard.data.containers import api as containers_api
 from pyshepard.data.files import api as files_api
 from pyshepard.data.spatial import api as spatial_api
@@ -173,6 +175,15 @@ def _install_error_handlers(app: FastAPI) -> None:
             ),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(UnicodeEncodeError)
+    async def unstorable_text(request: Request, exc: Exception) -> JSONResponse:
+        if not is_unstorable_text_error(exc):
+            return await unexpected(request, exc)
+        return JSONResponse(
+            error_body(400, "InvalidRequestException", UNSTORABLE_TEXT), status_code=400
         )
 
     @app.exception_handler(Exception)

@@ -6,6 +6,7 @@ else goes through the HTTP API.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -202,6 +203,26 @@ async def test_unknown_new_owner_is_ignored(client: httpx.AsyncClient, user: Api
     collection = await create_collection(client, user)
     result = await set_permissions(client, user, collection["id"], owner="nobody-" + user.username)
     assert result["owner"] == user.username
+
+
+@pytest.mark.parametrize("name", ["nul\x00name", "\ud800"])
+async def test_names_no_user_can_have_are_unknown_users(
+    client: httpx.AsyncClient, user: ApiUser, name: str
+) -> None:
+    """A NUL byte or an unpaired surrogate names nobody: dropped like any unknown name, no 500."""
+    collection = await create_collection(client, user)
+    body = json.dumps(
+        {"owner": name, "reader": [name, user.username], "writer": [name], "manager": [name]}
+    )
+    response = await client.put(
+        permissions_url(collection["id"]),
+        content=body,
+        headers={**user.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["owner"] == user.username
+    assert response.json()["reader"] == [user.username]
+    assert response.json()["writer"] == response.json()["manager"] == []
 
 
 async def test_owner_reads_and_has_only_the_owner_role(

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyshepard.auth.apikeys.models import ApiKey
 from pyshepard.auth.users.models import User
+from pyshepard.core.text import storable
 from pyshepard.search.query import Field, Node, QueryError, to_sql
 from pyshepard.subscriptions.models import Subscription
 
@@ -24,6 +25,8 @@ class UserStore:
         self.session = session
 
     async def get(self, username: str, *, include_deleted: bool = False) -> User | None:
+        if not storable(username):
+            return None
         user = await self.session.get(User, username)
         if user is None or (user.deleted and not include_deleted):
             return None
@@ -51,6 +54,7 @@ class UserStore:
         return result.all()
 
     async def existing_usernames(self, usernames: set[str]) -> set[str]:
+        usernames = {name for name in usernames if storable(name)}
         if not usernames:
             return set()
         result = await self.session.scalars(

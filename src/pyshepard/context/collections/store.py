@@ -19,6 +19,7 @@ from pyshepard.context.collections.schemas import (
 from pyshepard.context.dataobjects.models import DataObject
 from pyshepard.context.references.models import Reference
 from pyshepard.core.ids import next_entity_id
+from pyshepard.core.text import storable
 from pyshepard.search.query import Field, Kind, Node, Property, QueryError, to_sql
 
 COLLECTION_REFERENCE = "CollectionReference"
@@ -182,17 +183,9 @@ def name_is(
     column: ColumnElement[str] | InstrumentedAttribute[str], name: str
 ) -> ColumnElement[bool]:
     """Exact name match; a name no row can hold (NUL, unpaired surrogate) matches nothing."""
-    if "\x00" in name or _unencodable(name):
+    if not storable(name):
         return false()
     return column == name
-
-
-def _unencodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
 
 
 def chunked(ids: Iterable[int]) -> Iterator[list[int]]:

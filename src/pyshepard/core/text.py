@@ -1,0 +1,38 @@
+"""Text both databases can hold: valid UTF-8 without NUL (PostgreSQL text rejects NUL bytes)."""
+
+from __future__ import annotations
+
+UNSTORABLE_TEXT = "Text must be valid Unicode without NUL characters"
+
+
+def storable(text: str) -> bool:
+    """False for text no row can hold, so lookups by it match nothing instead of failing."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+# SQLSTATEs PostgreSQL raises for text it cannot hold: NUL byte / invalid UTF-8, untranslatable
+_UNSTORABLE_TEXT_STATES = {"22021", "22P05"}
+
+
+def is_unstorable_text_error(exc: BaseException) -> bool:
+    """True when a database call failed only because request text was not storable.
+
+    Services check text where it enters; this recognises the cases a check missed, so they
+    stay a client error instead of becoming a 500.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, UnicodeEncodeError):
+            return True
+        if getattr(current, "sqlstate", None) in _UNSTORABLE_TEXT_STATES:
+            return True
+        current = getattr(current, "orig", None) or current.__cause__
+    return False
