@@ -166,6 +166,8 @@ class SubscriptionMiddleware:
             await self._notify(scope, b"".join(chunks) if size <= MAX_CAPTURED_BODY else b"")
 
     async def _notify(self, scope: Scope, body: bytes) -> None:
+        if service.surely_untriggered(self.db.settings, scope["method"]):
+            return  # the common case: no parsing, no transaction
         path: str = scope["path"]
         configured: str = self.db.settings.base_url
         if configured:

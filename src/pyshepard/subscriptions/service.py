@@ -13,6 +13,7 @@ from pyshepard.auth.permissions import service as permissions
 from pyshepard.auth.permissions.policy import Action
 from pyshepard.auth.users import service as users
 from pyshepard.core.clock import utcnow
+from pyshepard.core.config import Settings
 from pyshepard.core.db import UnitOfWork
 from pyshepard.core.errors import InvalidInput, NotFound, PermissionDenied
 from pyshepard.core.identity import Principal
@@ -164,6 +165,15 @@ async def _subscriber_may_read(uow: UnitOfWork, username: str, segments: Sequenc
     if not entity.isdecimal():
         return False
     return await permissions.allows(uow, Principal(username=username), Action.READ, int(entity))
+
+
+def surely_untriggered(settings: Settings, method: str) -> bool:
+    """True when this process knows, without a database trip, that no subscription has a
+    callback for `method` (its last read is recent and found none)."""
+    known = candidates.recall(
+        settings.resolved_database_url, method, settings.subscription_recheck_seconds
+    )
+    return known == ()
 
 
 async def _candidates(uow: UnitOfWork, method: str) -> tuple[Candidate, ...]:
