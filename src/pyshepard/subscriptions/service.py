@@ -167,20 +167,22 @@ async def _subscriber_may_read(uow: UnitOfWork, username: str, segments: Sequenc
     return await permissions.allows(uow, Principal(username=username), Action.READ, int(entity))
 
 
+def _recalled(settings: Settings, method: str) -> tuple[Candidate, ...] | None:
+    return candidates.recall(
+        settings.resolved_database_url, method, settings.subscription_recheck_seconds
+    )
+
+
 def surely_untriggered(settings: Settings, method: str) -> bool:
     """True when this process knows, without a database trip, that no subscription has a
     callback for `method` (its last read is recent and found none)."""
-    known = candidates.recall(
-        settings.resolved_database_url, method, settings.subscription_recheck_seconds
-    )
-    return known == ()
+    return _recalled(settings, method) == ()
 
 
 async def _candidates(uow: UnitOfWork, method: str) -> tuple[Candidate, ...]:
     """The subscriptions with a callback for `method`: read at most every
     `subscription_recheck_seconds` per process (see `candidates`)."""
-    database = uow.settings.resolved_database_url
-    known = candidates.recall(database, method, uow.settings.subscription_recheck_seconds)
+    known = _recalled(uow.settings, method)
     if known is None:
         known = tuple(
             Candidate(
@@ -191,7 +193,7 @@ async def _candidates(uow: UnitOfWork, method: str) -> tuple[Candidate, ...]:
             )
             for row in await _store(uow).with_callback_for(method)
         )
-        candidates.remember(database, method, known)
+        candidates.remember(uow.settings.resolved_database_url, method, known)
     return known
 
 
