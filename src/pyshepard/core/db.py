@@ -21,7 +21,7 @@ from sqlalchemy.types import TypeDecorator
 
 from pyshepard.core.blobs.base import BlobStore
 from pyshepard.core.config import Settings
-from pyshepard.core.sqlite_driver import OneTripDbapi
+from pyshepard.core.sqlite_driver import OneTripConnection, OneTripDbapi
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +87,10 @@ def _begin(connection: Any) -> None:
     # A deferred BEGIN that later upgrades to a write lock fails at once with "database is
     # locked" when another writer got there first; taking the lock up front makes concurrent
     # writers queue on busy_timeout instead. Read-only units of work need no lock at all (WAL).
-    if connection.get_execution_options().get(READ_ONLY):
-        connection.exec_driver_sql("BEGIN DEFERRED")
-    else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # The BEGIN runs with the transaction's first statement, in the same trip to the driver.
+    read_only = connection.get_execution_options().get(READ_ONLY)
+    driver: OneTripConnection = connection.connection.dbapi_connection
+    driver.defer_begin("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -183,16 +183,17 @@ class Database:
     engine: AsyncEngine
     blobs: BlobStore
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
+    _read_only_engine: AsyncEngine = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # built once: `execution_options()` makes a new engine proxy on every call
+        self._read_only_engine = self.engine.execution_options(**{READ_ONLY: True})
 
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
         """A unit of work; `read_only` ones take no write lock on SQLite and must not write."""
         session = (
-            self.sessions(bind=self.engine.execution_options(**{READ_ONLY: True}))
-            if read_only
-            else self.sessions()
+            self.sessions(bind=self._read_only_engine) if read_only else self.sessions()
         )
         return UnitOfWork(session=session, settings=self.settings, blobs=self.blobs)
 

@@ -4,7 +4,8 @@ aiosqlite runs every call on a thread of its own, and SQLAlchemy's adapter makes
 each step of a statement: open a cursor, execute, fetch all rows, close the cursor. A trip costs
 about 0.1 ms (a queue put, a thread wake-up, a self-pipe write to wake the event loop), which
 is more than most of our statements take. Here execute, fetch and close run as one function on
-that thread, and commit/rollback skip the trip when SQLite has no transaction open.
+that thread, a transaction's BEGIN travels with its first statement, and commit/rollback skip
+the trip when SQLite has no transaction open.
 
 This uses aiosqlite's `_execute` and `_conn` (not public API, as SQLAlchemy's own adapter uses
 its `_tx` queue); pyproject pins aiosqlite to the minor series this was written against.
@@ -14,9 +15,9 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from threading import Thread
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -24,16 +25,24 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
+
+T = TypeVar("T")
 
 # what one statement leaves behind: description, rows, rowcount, lastrowid
 _Outcome = tuple[Any, list[Any], int, int | None]
 
 
 def _execute(
-    connection: sqlite3.Connection, operation: str, parameters: Sequence[Any] | None
+    connection: sqlite3.Connection,
+    operation: str,
+    parameters: Sequence[Any] | None,
+    begin: str | None = None,
 ) -> _Outcome:
+    if begin is not None:
+        connection.execute(begin)
     cursor = connection.cursor()
     try:
         if parameters is None:
@@ -48,14 +57,27 @@ def _execute(
 
 
 def _executemany(
-    connection: sqlite3.Connection, operation: str, parameters: Sequence[Any]
+    connection: sqlite3.Connection,
+    operation: str,
+    parameters: Sequence[Any],
+    begin: str | None = None,
 ) -> _Outcome:
+    if begin is not None:
+        connection.execute(begin)
     cursor = connection.cursor()
     try:
         cursor.executemany(operation, parameters)
         return cursor.description, [], cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
+
+
+def _run(
+    connection: sqlite3.Connection, work: Callable[[sqlite3.Connection], T], begin: str | None
+) -> T:
+    if begin is not None:
+        connection.execute(begin)
+    return work(connection)
 
 
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
@@ -103,21 +125,63 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
         driver: Any = self._connection  # an aiosqlite.Connection; `_execute` is untyped
-        async with self._adapt_connection._execute_mutex:
-            self._record(await driver._execute(_execute, driver._conn, operation, parameters))
+        connection: Any = self._adapt_connection
+        async with connection._execute_mutex:
+            begin = connection.take_pending_begin()
+            self._record(
+                await driver._execute(_execute, driver._conn, operation, parameters, begin)
+            )
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
         driver: Any = self._connection
-        async with self._adapt_connection._execute_mutex:
+        connection: Any = self._adapt_connection
+        async with connection._execute_mutex:
+            begin = connection.take_pending_begin()
             self._record(
-                await driver._execute(_executemany, driver._conn, operation, seq_of_parameters)
+                await driver._execute(
+                    _executemany, driver._conn, operation, seq_of_parameters, begin
+                )
             )
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("_pending_begin",)
     # a subclass of the declared cursor type; mypy reads the class attribute as invariant
     _cursor_cls = OneTripCursor  # type: ignore[assignment]
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self._pending_begin: str | None = None
+
+    def defer_begin(self, statement: str) -> None:
+        """Open the transaction with `statement` (a BEGIN) in the trip of the next statement."""
+        self._pending_begin = statement
+
+    def take_pending_begin(self) -> str | None:
+        begin, self._pending_begin = self._pending_begin, None
+        return begin
+
+    async def begin_now(self) -> None:
+        """Run a deferred BEGIN now: before using the aiosqlite connection directly, whose
+        statements would otherwise run outside the transaction."""
+        begin = self.take_pending_begin()
+        if begin is not None:
+            driver: Any = self._connection
+            async with self._execute_mutex:
+                await driver._execute(driver._conn.execute, begin)
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work` on the connection's thread in one trip, inside the transaction (a deferred
+        BEGIN runs first): for a unit of statements whose per-statement trips would cost more
+        than the statements themselves."""
+        driver: Any = self._connection
+        async with self._execute_mutex:
+            begin = self.take_pending_begin()
+            try:
+                return cast(T, await driver._execute(_run, driver._conn, work, begin))
+            except sqlite3.Error as exc:
+                # as SQLAlchemy reports the errors of the statements it runs itself
+                raise DBAPIError.instance(None, None, exc, sqlite3.Error) from exc
 
     def _in_transaction(self) -> bool:
         # sqlite3 reads this flag from the library without a trip (sqlite3_get_autocommit)
@@ -126,10 +190,12 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         return connection is not None and connection.in_transaction
 
     def rollback(self) -> None:
+        self._pending_begin = None  # a transaction no statement used was never opened
         if self._in_transaction():
             super().rollback()
 
     def commit(self) -> None:
+        self._pending_begin = None
         if self._in_transaction():
             super().commit()
 

@@ -16,6 +16,7 @@ from pyshepard.core.clock import utcnow
 from pyshepard.core.db import UnitOfWork
 from pyshepard.core.errors import PermissionDenied, not_found
 from pyshepard.core.identity import Principal
+from pyshepard.core.precondition import Precondition
 from pyshepard.data.containers.models import Container
 from pyshepard.data.containers.schemas import (
     KIND_NAMES,
@@ -23,7 +24,7 @@ from pyshepard.data.containers.schemas import (
     ContainerAttributes,
     ContainerType,
 )
-from pyshepard.data.containers.store import ContainerStore
+from pyshepard.data.containers.store import ContainerStore, kind_and_facts_precondition
 from pyshepard.search.query import parse_query
 
 # kinds whose upstream wire shape carries an `oid` (Mongo bucket / collection name)
@@ -90,6 +91,23 @@ async def check_access(
     """As `load_container`, in one round trip and without loading the container (for payload
     routes that need only the verdict)."""
     found, facts = await _store(uow).kind_and_facts(container_id, actor.username)
+    _admit(found, facts, container_id, kind, action)
+
+
+def access_precondition(
+    actor: Principal, container_id: int, kind: ContainerType, action: Action
+) -> Precondition:
+    """`check_access` for a store to run first, in the same trip as its own work."""
+
+    def verdict(found: str | None, facts: AccessFacts) -> None:
+        _admit(found, facts, container_id, kind, action)
+
+    return kind_and_facts_precondition(container_id, actor.username, verdict)
+
+
+def _admit(
+    found: str | None, facts: AccessFacts, container_id: int, kind: ContainerType, action: Action
+) -> None:
     if found != kind.value:
         raise not_found(KIND_NAMES[kind], container_id)
     _require(facts, action)

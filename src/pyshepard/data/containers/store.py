@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, bindparam, func, literal, select, union_all
@@ -11,6 +11,7 @@ from sqlalchemy.sql.elements import BindParameter
 from pyshepard.auth.permissions.policy import AccessFacts
 from pyshepard.auth.permissions.store import facts_from_rows, facts_selects
 from pyshepard.core.ids import next_entity_id
+from pyshepard.core.precondition import Precondition, Rows, SqliteStatement
 from pyshepard.data.containers.models import Container
 from pyshepard.data.containers.schemas import BasicContainerAttributes, ContainerAttributes
 from pyshepard.search.query import Column, Field, Kind, Node, QueryError, to_sql
@@ -49,6 +50,26 @@ def _kind_and_facts() -> Any:
 
 
 _KIND_AND_FACTS = _kind_and_facts()
+_KIND_AND_FACTS_SQLITE = SqliteStatement.of(_KIND_AND_FACTS)
+KindAndFacts = tuple[str | None, AccessFacts]
+
+
+def _kind_and_facts_of(rows: Rows, username: str) -> KindAndFacts:
+    kind = next((row[1] for row in rows if row[0] == "container"), None)
+    return kind, facts_from_rows(rows, username)
+
+
+def kind_and_facts_precondition(
+    container_id: int, username: str, verdict: Callable[[str | None, AccessFacts], None]
+) -> Precondition:
+    """`verdict(kind, facts)` as `ContainerStore.kind_and_facts` would feed it, as a check
+    another store can run in the same trip as its own statements."""
+    return Precondition(
+        statement=_KIND_AND_FACTS,
+        sqlite=_KIND_AND_FACTS_SQLITE,
+        params={"entity_id": container_id, "username": username},
+        verdict=lambda rows: verdict(*_kind_and_facts_of(rows, username)),
+    )
 
 
 class ContainerStore:
@@ -60,16 +81,12 @@ class ContainerStore:
         container = await self.session.get(Container, container_id)
         return None if container is None or container.deleted else container
 
-    async def kind_and_facts(
-        self, container_id: int, username: str
-    ) -> tuple[str | None, AccessFacts]:
+    async def kind_and_facts(self, container_id: int, username: str) -> KindAndFacts:
         """The live container's kind (None: no such container) and `username`'s access facts."""
         result = await self.session.execute(
             _KIND_AND_FACTS, {"entity_id": container_id, "username": username}
         )
-        rows = [tuple(row) for row in result.all()]
-        kind = next((row[1] for row in rows if row[0] == "container"), None)
-        return kind, facts_from_rows(rows, username)
+        return _kind_and_facts_of([tuple(row) for row in result.all()], username)
 
     async def create(self, **fields: Any) -> Container:
         container = Container(id=await next_entity_id(self.session), **fields)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pyshepard.core.dialect import dialect_name
+from pyshepard.core.dialect import dialect_name, driver_in_transaction
 from pyshepard.data.spatial import sql
 from pyshepard.data.spatial.ingest import Points
 from pyshepard.data.spatial.query import Extent, Nearest, SpatialQuery
@@ -66,13 +66,7 @@ class SpatialStore:
 
     async def _driver(self) -> Any:
         """The driver connection of this session, inside the session's transaction."""
-        connection = await self.session.connection()
-        raw = await connection.get_raw_connection()
-        driver: Any = raw.driver_connection
-        if self.postgres and not driver.is_in_transaction():
-            # asyncpg transactions start with SQLAlchemy's first statement
-            await self.session.execute(text("SELECT 1"))
-        return driver
+        return await driver_in_transaction(self.session)
 
     async def _fetch(self, statement: str, params: Sequence[Any]) -> list[Any]:
         driver = await self._driver()

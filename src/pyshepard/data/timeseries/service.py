@@ -4,6 +4,7 @@ TimeseriesCsvService and the container service). Rules live in `rules.py`; SQL i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -178,23 +179,25 @@ async def find_channel(uow: UnitOfWork, container_id: int, key: ChannelKey) -> C
 # -- points ------------------------------------------------------------------------------------
 
 
-async def _write(
-    uow: UnitOfWork, container_id: int, key: ChannelKey, timestamps: list[int], values: list[Any]
-) -> Channel:
-    """Upstream's saveDataPoints after the access check: the first value's type names the
-    channel's type on creation; every value must have the channel's type; timestamps unique."""
-    incoming = rules.value_type(values[0])
-    if incoming is None:
-        raise InvalidBody(BAD_VALUES)
-    rules.validate_key(key)
-    store = _store(uow)
-    channel = await store.find(container_id, key)
-    if channel is None:
-        channel = await store.find_or_create(container_id, key, incoming)
-    rules.check_values(values, channel.value_type)
-    rules.check_unique(timestamps)
-    await store.write(channel, timestamps, values)
-    return channel
+@dataclass(frozen=True)
+class _PointChecks:
+    """Upstream's saveDataPoints checks: the first value's type names a new channel's type;
+    every value must have the channel's type; timestamps are unique."""
+
+    key: ChannelKey
+    timestamps: list[int]
+    values: list[Any]
+
+    def before_lookup(self) -> str:
+        incoming = rules.value_type(self.values[0])
+        if incoming is None:
+            raise InvalidBody(BAD_VALUES)
+        rules.validate_key(self.key)
+        return incoming
+
+    def admit(self, channel_type: str) -> None:
+        rules.check_values(self.values, channel_type)
+        rules.check_unique(self.timestamps)
 
 
 async def save_points(
@@ -203,8 +206,10 @@ async def save_points(
     """Store a `TimeseriesWithDataPoints` request: all points or none.
     Raises InvalidBody/ConstraintViolation, NotFound, PermissionDenied (Write)."""
     batch = parse_batch(body)
-    await check_container(uow, actor, container_id, Action.WRITE)
-    channel = await _write(uow, container_id, batch.key, batch.timestamps, batch.values)
+    access = containers.access_precondition(actor, container_id, KIND, Action.WRITE)
+    points = (batch.timestamps, batch.values)
+    checks = _PointChecks(batch.key, *points)
+    channel = await _store(uow).save(access, container_id, batch.key, points, checks)
     return Timeseries(**key_of(channel).wire())
 
 
@@ -213,8 +218,9 @@ async def import_csv(uow: UnitOfWork, actor: Principal, container_id: int, data:
     Raises InvalidBody, NotFound, PermissionDenied (Write)."""
     await check_container(uow, actor, container_id, Action.WRITE)
     grouped = await anyio.to_thread.run_sync(csvio.parse_csv, data)
-    for key, (timestamps, values) in grouped.items():
-        await _write(uow, container_id, key, timestamps, values)
+    store = _store(uow)
+    for key, points in grouped.items():
+        await store.save(None, container_id, key, points, _PointChecks(key, *points))
 
 
 async def points_json(uow: UnitOfWork, channel: Channel | None, query: PointQuery) -> bytes:
