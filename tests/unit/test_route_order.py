@@ -20,7 +20,8 @@ def test_every_api_route_starts_with_a_literal_segment() -> None:
     for path in _paths(documented_routes()):
         segment = route_segment(path)
         if path.startswith("/shepard/api/"):
-            assert segment and "{" not in segment, path
+            assert segment, path
+            assert "{" not in segment, path
 
 
 def test_busiest_segments_come_first_and_each_keeps_its_declared_order(tmp_path: Path) -> None:

@@ -192,9 +192,7 @@ class Database:
 
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
         """A unit of work; `read_only` ones take no write lock on SQLite and must not write."""
-        session = (
-            self.sessions(bind=self._read_only_engine) if read_only else self.sessions()
-        )
+        session = self.sessions(bind=self._read_only_engine) if read_only else self.sessions()
         return UnitOfWork(session=session, settings=self.settings, blobs=self.blobs)
 
     async def run(self, work: Callable[[UnitOfWork], Awaitable[Any]]) -> Any:
