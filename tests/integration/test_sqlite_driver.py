@@ -3,6 +3,7 @@ with the results, row counts, transactions and errors of the stock adapter."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -10,10 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from pyshepard.core.config import to_async_url
-from pyshepard.core.db import create_engine
+from pyshepard.core.db import READ_ONLY, create_engine
+from pyshepard.core.dialect import driver_in_transaction, sqlite_connection
 
 
 @pytest.fixture
@@ -90,7 +92,71 @@ async def test_no_trip_to_end_a_transaction_that_is_over(
     trips = _count_trips(monkeypatch)
     async with engine.begin() as conn:
         await conn.exec_driver_sql("INSERT INTO t (name) VALUES ('x')")
-    # BEGIN, INSERT, COMMIT; the pool's rollback on check-in finds no transaction to end
-    assert trips == ["_execute", "_execute", "commit"]
+    # BEGIN with the INSERT, then COMMIT; the pool's rollback on check-in finds no transaction
+    assert trips == ["_execute", "commit"]
     async with engine.connect() as conn:
         assert (await conn.exec_driver_sql("SELECT name FROM t")).scalars().all() == ["x"]
+
+
+def _other_writer_is_locked_out(path: Path) -> bool:
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        return "locked" in str(exc)
+    else:
+        other.execute("ROLLBACK")
+        return False
+    finally:
+        other.close()
+
+
+async def test_the_deferred_begin_still_takes_the_write_lock_up_front(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("SELECT 1")  # a read, but in a write unit of work
+        assert _other_writer_is_locked_out(tmp_path / "driver.db")
+        await conn.rollback()
+    reader = engine.execution_options(**{READ_ONLY: True})
+    async with reader.connect() as conn:
+        await conn.exec_driver_sql("SELECT 1")
+        assert not _other_writer_is_locked_out(tmp_path / "driver.db")
+
+
+async def test_a_transaction_without_statements_never_reaches_sqlite(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trips = _count_trips(monkeypatch)
+    async with engine.begin():
+        pass
+    assert trips == []
+
+
+async def test_run_does_several_statements_in_one_trip_inside_the_transaction(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def insert_two(connection: sqlite3.Connection) -> int:
+        connection.executemany("INSERT INTO t (name) VALUES (?)", [("a",), ("b",)])
+        return int(connection.execute("SELECT count(*) FROM t").fetchone()[0])
+
+    async with AsyncSession(engine) as session:
+        trips = _count_trips(monkeypatch)
+        assert await (await sqlite_connection(session)).run(insert_two) == 2
+        assert trips == ["_run"]  # BEGIN, INSERTs and the count, one function on the thread
+        await session.rollback()
+        assert (await session.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+        with pytest.raises(IntegrityError):  # reported as SQLAlchemy reports its own
+            await (await sqlite_connection(session)).run(
+                lambda connection: connection.executemany(
+                    "INSERT INTO t (name) VALUES (?)", [("c",), ("c",)]
+                )
+            )
+
+
+async def test_direct_driver_use_happens_inside_the_transaction(engine: AsyncEngine) -> None:
+    async with AsyncSession(engine) as session:
+        driver = await driver_in_transaction(session)
+        await driver.execute("INSERT INTO t (name) VALUES ('undone')")
+        await session.rollback()
+        assert (await session.execute(text("SELECT count(*) FROM t"))).scalar() == 0
