@@ -89,17 +89,32 @@ def _close(actual: list[tuple[int, Any]], expected: list[tuple[int, Any]]) -> No
             assert got == pytest.approx(want, rel=1e-9, abs=1e-9)
 
 
+class _NewChannel:
+    """WriteChecks for a channel this test creates with `kind` values."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def before_lookup(self) -> str:
+        return self.kind
+
+    def admit(self, channel_type: str) -> None:
+        assert channel_type == self.kind
+
+
 @pytest.mark.parametrize("kind", ["Integer", "Double"])
 async def test_aggregates_match_a_python_reference(db: Database, kind: str) -> None:
     points = _points(kind)
 
     async def setup(uow: UnitOfWork) -> int:
         container = await containers.create_container(uow, OWNER, ContainerType.TIMESERIES, "agg")
-        store = TimeseriesStore(uow.session)
-        channel = await store.find_or_create(
-            container.id, ChannelKey("m", "d", "l", "s", kind), kind
+        channel = await TimeseriesStore(uow.session).save(
+            None,
+            container.id,
+            ChannelKey("m", "d", "l", "s", kind),
+            (list(points), list(points.values())),
+            _NewChannel(kind),
         )
-        await store.write(channel, list(points), list(points.values()))
         return channel.id
 
     channel_id = await db.run(setup)

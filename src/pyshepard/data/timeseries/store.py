@@ -1,5 +1,6 @@
 """Every query on channels and points. Bulk paths use the driver directly: COPY (asyncpg) on
-PostgreSQL, one executemany on SQLite, both inside the request's transaction."""
+PostgreSQL, multi-row INSERTs on SQLite (core/sqlite_bulk.py), both inside the request's
+transaction."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyshepard.core.dialect import dialect_name, driver_in_transaction, sqlite_connection
 from pyshepard.core.precondition import Precondition, SqliteStatement
+from pyshepard.core.sqlite_bulk import insert_rows
 from pyshepard.data.timeseries.aggregates import SQLITE_SQRT, aggregate_sql
 from pyshepard.data.timeseries.models import POINT_TABLES, Channel
 from pyshepard.data.timeseries.rules import ChannelKey, PointQuery, bucket_of
@@ -57,11 +59,7 @@ _CREATE_CHANNEL_SQLITE = SqliteStatement.of(
 )
 
 
-def _sqlite_upsert(table: str) -> str:
-    return (
-        f"INSERT INTO {table} (timeseries_id, ts, value) VALUES (?, ?, ?) "  # noqa: S608 - table names are constants
-        "ON CONFLICT (timeseries_id, ts) DO UPDATE SET value = excluded.value"
-    )
+_SQLITE_OVERWRITE = " ON CONFLICT (timeseries_id, ts) DO UPDATE SET value = excluded.value"
 
 
 def _save_on_sqlite(
@@ -83,9 +81,11 @@ def _save_on_sqlite(
     channel_id, channel_type = row[_ID], row[_VALUE_TYPE]
     checks.admit(channel_type)
     timestamps, values = points
-    connection.executemany(
-        _sqlite_upsert(POINT_TABLES[channel_type].name),
-        zip(repeat(channel_id), timestamps, values, strict=False),
+    insert_rows(
+        connection,
+        f"INSERT INTO {POINT_TABLES[channel_type].name} (timeseries_id, ts, value)",
+        ([channel_id] * len(timestamps), timestamps, values),
+        _SQLITE_OVERWRITE,
     )
     return row
 
@@ -170,7 +170,7 @@ class TimeseriesStore:
             if channel is None:
                 channel = await self.find_or_create(container_id, key, value_type)
             checks.admit(channel.value_type)
-            await self.write(channel, *points)
+            await self._write_postgres(channel, *points)
             return channel
         connection = await sqlite_connection(self.session)
         row = await connection.run(
@@ -239,18 +239,12 @@ class TimeseriesStore:
 
     # -- points --------------------------------------------------------------------------------
 
-    async def write(self, channel: Channel, timestamps: list[int], values: list[Any]) -> None:
+    async def _write_postgres(
+        self, channel: Channel, timestamps: list[int], values: list[Any]
+    ) -> None:
         """Insert points, overwriting those whose timestamps exist (the later write wins).
         `timestamps` must be unique."""
         table = _table(channel)
-        if not self.postgres:
-            # one executemany in the request's transaction (BEGIN IMMEDIATE: writers queue)
-            connection = await self.session.connection()
-            await connection.exec_driver_sql(
-                _sqlite_upsert(table),
-                list(zip(repeat(channel.id), timestamps, values, strict=False)),
-            )
-            return
         driver = await self._driver()
         # one writer per channel at a time: the later request wins, and a window no stored
         # point falls into can take the COPY path without conflict handling
