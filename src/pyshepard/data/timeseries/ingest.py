@@ -1,5 +1,6 @@
-"""Reading a `TimeseriesWithDataPoints` body fast: orjson, then whole-list checks in C where
-possible (a 100 000-point request never becomes 100 000 Pydantic models)."""
+"""Reading a `TimeseriesWithDataPoints` body fast: msgspec structs for the well-formed shape,
+then whole-list checks in C where possible (a 100 000-point request never becomes 100 000
+Pydantic models). Any other shape takes the general path, which names what is wrong."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import orjson
 
 from pyshepard.core.errors import ConstraintViolation, InvalidBody
@@ -46,9 +48,35 @@ def _tuple_text(value: Any) -> str:
     return ""
 
 
+class _Point(msgspec.Struct):
+    timestamp: Any = None
+    value: Any = None
+
+
+class _Request(msgspec.Struct):
+    timeseries: dict[str, Any]
+    points: list[_Point]
+
+
+_DECODER = msgspec.json.Decoder(_Request)
+
+
 def parse_batch(body: bytes) -> Batch:
     """Raises InvalidBody (malformed JSON, bad timestamps) or ConstraintViolation (missing parts).
     Values and the 5-tuple are checked later, against the channel, as upstream does."""
+    try:
+        request = _DECODER.decode(body)
+    except msgspec.MsgspecError:
+        return _parse_any_shape(body)
+    points = request.points
+    if not points:
+        raise _violation("points", "must not be empty")
+    timestamps = [point.timestamp for point in points]
+    values = [point.value for point in points]
+    return _batch(request.timeseries, timestamps, values)
+
+
+def _parse_any_shape(body: bytes) -> Batch:
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -61,14 +89,18 @@ def parse_batch(body: bytes) -> Batch:
         raise _violation("timeseries", "must not be null")
     if not isinstance(points, list) or not points:
         raise _violation("points", "must not be empty")
-    key = ChannelKey(
-        **{name: _tuple_text(timeseries.get(wire)) for wire, name in _TUPLE},
-    )
     try:
         timestamps = [point.get("timestamp") for point in points]
         values = [point.get("value") for point in points]
     except AttributeError:
         raise InvalidBody(BAD_VALUES) from None
+    return _batch(timeseries, timestamps, values)
+
+
+def _batch(timeseries: dict[str, Any], timestamps: list[Any], values: list[Any]) -> Batch:
+    key = ChannelKey(
+        **{name: _tuple_text(timeseries.get(wire)) for wire, name in _TUPLE},
+    )
     if set(map(type, timestamps)) != {int}:
         timestamps = [_timestamp(raw) for raw in timestamps]
     if min(timestamps) < INT64_MIN or max(timestamps) > INT64_MAX:
