@@ -48,7 +48,8 @@ def _tuple_text(value: Any) -> str:
     return ""
 
 
-class _Point(msgspec.Struct):
+# JSON values cannot form reference cycles: 100 000 points need not be tracked by the GC
+class _Point(msgspec.Struct, gc=False):
     timestamp: Any = None
     value: Any = None
 
