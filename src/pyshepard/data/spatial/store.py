@@ -1,5 +1,6 @@
-"""Every query on spatial points. Bulk paths use the driver directly (COPY on PostgreSQL, one
-executemany on SQLite) inside the request's transaction; reads render JSON from driver rows.
+"""Every query on spatial points. Bulk paths use the driver directly (COPY on PostgreSQL;
+multi-row INSERTs in one trip to the connection's thread on SQLite) inside the request's
+transaction; reads render JSON from driver rows.
 
 Tables (migration 0006, hand-written per dialect): `spatial_points` (PostgreSQL: hash
 partitions by container, `position geometry(PointZ)` generated from x, y, z, SP-GiST 3-D and
@@ -11,13 +12,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
+from functools import partial
 from itertools import repeat
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pyshepard.core.dialect import dialect_name, driver_in_transaction
+from pyshepard.core.dialect import dialect_name, driver_in_transaction, sqlite_connection
+from pyshepard.core.sqlite_bulk import insert_rows
 from pyshepard.data.spatial import sql
 from pyshepard.data.spatial.ingest import Points
 from pyshepard.data.spatial.query import Extent, Nearest, SpatialQuery
@@ -37,6 +40,39 @@ VALUES ({p}) ON CONFLICT (container_id) DO UPDATE SET
 """
 _PG_UPSERT = _EXTENT_UPSERT.format(p="$1, $2, $3, $4, $5, $6, $7, $8", lo="least", hi="greatest")
 _SQLITE_UPSERT = _EXTENT_UPSERT.format(p="?, ?, ?, ?, ?, ?, ?, ?", lo="min", hi="max")
+
+
+def _insert_on_sqlite(
+    connection: sqlite3.Connection, points: Points, extent: tuple[Any, ...]
+) -> None:
+    """`SpatialStore.insert` on the SQLite connection's own thread, in one trip."""
+    container_id = extent[0]
+    # the write lock is ours (BEGIN IMMEDIATE): new rowids follow the current largest
+    (before,) = connection.execute("SELECT coalesce(max(id), 0) FROM spatial_points").fetchone()
+    insert_rows(
+        connection,
+        "INSERT INTO spatial_points (container_id, ts, x, y, z, measurements, metadata)",
+        (
+            [container_id] * len(points),
+            points.timestamps,
+            points.xs,
+            points.ys,
+            points.zs,
+            points.measurements,
+            points.metadata,
+        ),
+    )
+    tree = sql.rtree_name(container_id)
+    connection.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {tree} "
+        "USING rtree(id, min_x, max_x, min_y, max_y, min_z, max_z)"
+    )
+    connection.execute(
+        f"INSERT INTO {tree} SELECT id, x, x, y, y, z, z FROM spatial_points "  # noqa: S608 - integer table name
+        "WHERE id > ? AND container_id = ?",
+        (before, container_id),
+    )
+    connection.execute(_SQLITE_UPSERT, extent)
 
 
 CHUNK = 5_000  # rows per fetch (and per piece of a streamed response)
@@ -81,6 +117,12 @@ class SpatialStore:
         """Append the points (ids grow in request order) and widen the container's extent."""
         if not len(points):
             return
+        low, high = points.bounds()
+        extent = (container_id, len(points), *low, *high)
+        if not self.postgres:
+            connection = await sqlite_connection(self.session)
+            await connection.run(partial(_insert_on_sqlite, points=points, extent=extent))
+            return
         driver = await self._driver()
         records = zip(
             repeat(container_id),
@@ -92,31 +134,8 @@ class SpatialStore:
             points.metadata,
             strict=False,
         )
-        low, high = points.bounds()
-        extent = (container_id, len(points), *low, *high)
-        if self.postgres:
-            await driver.copy_records_to_table("spatial_points", records=records, columns=_COLUMNS)
-            await driver.execute(_PG_UPSERT, *extent)
-            return
-        # the write lock is ours (BEGIN IMMEDIATE): new rowids follow the current largest
-        async with driver.execute("SELECT coalesce(max(id), 0) FROM spatial_points") as cursor:
-            (before,) = await cursor.fetchone()
-        await driver.executemany(
-            "INSERT INTO spatial_points (container_id, ts, x, y, z, measurements, metadata) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            records,
-        )
-        tree = sql.rtree_name(container_id)
-        await driver.execute(
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS {tree} "
-            "USING rtree(id, min_x, max_x, min_y, max_y, min_z, max_z)"
-        )
-        await driver.execute(
-            f"INSERT INTO {tree} SELECT id, x, x, y, y, z, z FROM spatial_points "  # noqa: S608 - integer table name
-            "WHERE id > ? AND container_id = ?",
-            (before, container_id),
-        )
-        await driver.execute(_SQLITE_UPSERT, extent)
+        await driver.copy_records_to_table("spatial_points", records=records, columns=_COLUMNS)
+        await driver.execute(_PG_UPSERT, *extent)
 
     async def delete_container(self, container_id: int) -> None:
         """Every point of the container, its extent and (SQLite) its R*Tree."""
