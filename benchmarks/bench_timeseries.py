@@ -130,6 +130,18 @@ def _batch_body(field: str, start: int, count: int) -> bytes:
     return orjson.dumps({"timeseries": {**TUPLE, "field": field}, "points": points})
 
 
+def _insert_multirow(connection: sqlite3.Connection, rows: list[tuple[int, int, float]]) -> None:
+    """One INSERT of up to 1 000 rows per statement: sqlite3 binds and steps the rows of an
+    executemany one by one, which costs more than SQLite's own insert work."""
+    for at in range(0, len(rows), 1000):
+        chunk = rows[at : at + 1000]
+        connection.execute(
+            f"INSERT INTO {TABLE} (timeseries_id, ts, value) VALUES "  # noqa: S608
+            + ",".join(["(?, ?, ?)"] * len(chunk)),
+            [value for row in chunk for value in row],
+        )
+
+
 class Raw:
     """The same database, driven directly: COPY/fetch via asyncpg, plain sqlite3 statements."""
 
@@ -167,16 +179,8 @@ class Raw:
                     rows,
                 )
         else:
-            # one INSERT of up to 1 000 rows per statement: sqlite3 binds and steps the rows of
-            # an executemany one by one, which costs more than SQLite's own insert work
             with self.lite:
-                for at in range(0, len(rows), 1000):
-                    chunk = rows[at : at + 1000]
-                    self.lite.execute(
-                        f"INSERT INTO {TABLE} (timeseries_id, ts, value) VALUES "  # noqa: S608
-                        + ",".join(["(?, ?, ?)"] * len(chunk)),
-                        [value for row in chunk for value in row],
-                    )
+                _insert_multirow(self.lite, rows)
 
     def query(self, sql: str, params: dict[str, Any]) -> list[Any]:
         if self.postgres:
@@ -343,7 +347,6 @@ def concurrent_ingest(
 
 def _raw_concurrently(database_url: str, rows: list[list[list[tuple[int, int, float]]]]) -> float:
     """Each writer's batches through its own connection, all writers at once."""
-    sql = f"INSERT INTO {TABLE} (timeseries_id, ts, value) VALUES (?, ?, ?)"  # noqa: S608
     if not database_url.startswith("postgres"):
         path = database_url.removeprefix("sqlite:///")
 
@@ -355,7 +358,7 @@ def _raw_concurrently(database_url: str, rows: list[list[list[tuple[int, int, fl
                 for batch in batches:
                     with connection:
                         connection.execute("BEGIN IMMEDIATE")
-                        connection.executemany(sql, batch)
+                        _insert_multirow(connection, batch)
                 connection.close()
 
             return job
