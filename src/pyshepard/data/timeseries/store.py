@@ -52,6 +52,13 @@ _FIND_CHANNEL = select(Channel).where(
 _FIND_CHANNEL_SQLITE = SqliteStatement.of(_FIND_CHANNEL)
 _CHANNEL_COLUMNS = tuple(column.key for column in Channel.__table__.columns)
 _ID, _VALUE_TYPE = _CHANNEL_COLUMNS.index("id"), _CHANNEL_COLUMNS.index("value_type")
+_PG_LOCK = "SELECT pg_advisory_xact_lock($1, $2)"
+# the channel and its advisory lock in one round trip
+_PG_FIND_AND_LOCK = (
+    f"SELECT {', '.join(_CHANNEL_COLUMNS)}, pg_advisory_xact_lock($7, id) FROM timeseries "  # noqa: S608 - column names are constants
+    "WHERE container_id = $1 AND measurement = $2 AND device = $3 AND location = $4 "
+    "AND symbolic_name = $5 AND field = $6"
+)
 _CREATE_CHANNEL_SQLITE = SqliteStatement.of(
     sqlite_insert(Channel)
     .values({column: bindparam(column) for column in (*_KEY_COLUMNS, "value_type")})
@@ -166,11 +173,19 @@ class TimeseriesStore:
             if access is not None:
                 await access.check(self.session)
             value_type = checks.before_lookup()
-            channel = await self.find(container_id, key)
-            if channel is None:
+            driver = await self._driver()
+            # one writer per channel at a time: the later request wins, and a window no stored
+            # point falls into can take the COPY path without conflict handling
+            found = await driver.fetchrow(
+                _PG_FIND_AND_LOCK, *(parameters[column] for column in _KEY_COLUMNS), _LOCK_CLASS
+            )
+            if found is None:
                 channel = await self.find_or_create(container_id, key, value_type)
+                await driver.execute(_PG_LOCK, _LOCK_CLASS, channel.id)
+            else:
+                channel = Channel(**{column: found[column] for column in _CHANNEL_COLUMNS})
             checks.admit(channel.value_type)
-            await self._write_postgres(channel, *points)
+            await self._write_postgres(driver, channel, *points)
             return channel
         connection = await sqlite_connection(self.session)
         row = await connection.run(
@@ -239,16 +254,14 @@ class TimeseriesStore:
 
     # -- points --------------------------------------------------------------------------------
 
+    @staticmethod
     async def _write_postgres(
-        self, channel: Channel, timestamps: list[int], values: list[Any]
+        driver: Any, channel: Channel, timestamps: list[int], values: list[Any]
     ) -> None:
-        """Insert points, overwriting those whose timestamps exist (the later write wins).
-        `timestamps` must be unique."""
+        """Insert points, overwriting those whose timestamps exist (the later write wins), with
+        the channel's advisory lock held. `timestamps` must be unique."""
         table = _table(channel)
-        driver = await self._driver()
-        # one writer per channel at a time: the later request wins, and a window no stored
-        # point falls into can take the COPY path without conflict handling
-        await driver.execute("SELECT pg_advisory_xact_lock($1, $2)", _LOCK_CLASS, channel.id)
+        # a statement of its own: its snapshot includes what writers before the lock committed
         overlaps = await driver.fetchval(
             f"SELECT EXISTS (SELECT 1 FROM {table} WHERE timeseries_id = $1 "  # noqa: S608
             "AND ts >= $2 AND ts <= $3)",
