@@ -166,9 +166,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         statements would otherwise run outside the transaction."""
         begin = self.take_pending_begin()
         if begin is not None:
-            driver: Any = self._connection
-            async with self._execute_mutex:
-                await driver._execute(driver._conn.execute, begin)
+            await self.run(lambda connection: connection.execute(begin))
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """`work` on the connection's thread in one trip, inside the transaction (a deferred
