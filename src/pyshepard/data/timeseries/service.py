@@ -12,11 +12,12 @@ import orjson
 
 from pyshepard.auth.permissions.policy import Action
 from pyshepard.core.db import UnitOfWork
-from pyshepard.core.errors import DomainError, InvalidBody, NotFound
+from pyshepard.core.errors import DomainError, InvalidBody, NotFound, not_found
 from pyshepard.core.identity import Principal
 from pyshepard.data.containers import service as containers
 from pyshepard.data.containers.models import Container
 from pyshepard.data.containers.schemas import (
+    KIND_NAMES,
     ContainerAttributes,
     ContainerType,
     container_fields,
@@ -210,7 +211,14 @@ async def save_points(
     points = (batch.timestamps, batch.values)
     checks = _PointChecks(batch.key, *points)
     channel = await _store(uow).save(access, container_id, batch.key, points, checks)
+    if channel is None:
+        raise _deleted_meanwhile(container_id)
     return Timeseries(**key_of(channel).wire())
+
+
+def _deleted_meanwhile(container_id: int) -> NotFound:
+    """A write that found its container but then waited for a delete of it to commit."""
+    return not_found(KIND_NAMES[KIND], container_id)
 
 
 async def import_csv(uow: UnitOfWork, actor: Principal, container_id: int, data: bytes) -> None:
@@ -220,7 +228,8 @@ async def import_csv(uow: UnitOfWork, actor: Principal, container_id: int, data:
     grouped = await anyio.to_thread.run_sync(csvio.parse_csv, data)
     store = _store(uow)
     for key, points in grouped.items():
-        await store.save(None, container_id, key, points, _PointChecks(key, *points))
+        if await store.save(None, container_id, key, points, _PointChecks(key, *points)) is None:
+            raise _deleted_meanwhile(container_id)
 
 
 async def points_json(uow: UnitOfWork, channel: Channel | None, query: PointQuery) -> bytes:

@@ -53,6 +53,11 @@ _FIND_CHANNEL_SQLITE = SqliteStatement.of(_FIND_CHANNEL)
 _CHANNEL_COLUMNS = tuple(column.key for column in Channel.__table__.columns)
 _ID, _VALUE_TYPE = _CHANNEL_COLUMNS.index("id"), _CHANNEL_COLUMNS.index("value_type")
 _PG_LOCK = "SELECT pg_advisory_xact_lock($1, $2)"
+# every channel's lock, in id order (two deleters never wait for each other crosswise)
+_PG_LOCK_CONTAINER = text(
+    "SELECT pg_advisory_xact_lock(:lock_class, id) FROM (SELECT id FROM timeseries "
+    "WHERE container_id = :container_id ORDER BY id) AS channels"
+)
 # the channel and its advisory lock in one round trip
 _PG_FIND_AND_LOCK = (
     f"SELECT {', '.join(_CHANNEL_COLUMNS)}, pg_advisory_xact_lock($7, id) FROM timeseries "  # noqa: S608 - column names are constants
@@ -163,11 +168,11 @@ class TimeseriesStore:
         key: ChannelKey,
         points: Points,
         checks: WriteChecks,
-    ) -> Channel:
+    ) -> Channel | None:
         """One request's points for one channel, all or none: `access` (None: checked before),
         the channel (created on its first write), `checks`, then the points (a stored
-        timestamp's value is overwritten). On SQLite this is one trip to the connection's thread
-        instead of five."""
+        timestamp's value is overwritten). None: the container was deleted meanwhile, nothing
+        was written. On SQLite this is one trip to the connection's thread instead of five."""
         parameters = {"container_id": container_id, **dataclasses.asdict(key)}
         if self.postgres:
             if access is not None:
@@ -185,8 +190,7 @@ class TimeseriesStore:
             else:
                 channel = Channel(**{column: found[column] for column in _CHANNEL_COLUMNS})
             checks.admit(channel.value_type)
-            await self._write_postgres(driver, channel, *points)
-            return channel
+            return channel if await self._write_postgres(driver, channel, *points) else None
         connection = await sqlite_connection(self.session)
         row = await connection.run(
             partial(
@@ -246,7 +250,14 @@ class TimeseriesStore:
         return channel if channel is not None and channel.container_id == container_id else None
 
     async def delete_container(self, container_id: int) -> None:
-        """Every channel of the container and all their points."""
+        """Every channel of the container and all their points. On PostgreSQL each channel's
+        advisory lock is taken first: a write in flight commits before its points are deleted,
+        and a write waiting for the lock then finds its channel gone (`save` returns None).
+        SQLite's writers are serialised by BEGIN IMMEDIATE already."""
+        if self.postgres:
+            await self.session.execute(
+                _PG_LOCK_CONTAINER, {"lock_class": _LOCK_CLASS, "container_id": container_id}
+            )
         ids = select(Channel.id).where(Channel.container_id == container_id)
         for table in POINT_TABLES.values():
             await self.session.execute(delete(table).where(table.c.timeseries_id.in_(ids)))
@@ -257,18 +268,21 @@ class TimeseriesStore:
     @staticmethod
     async def _write_postgres(
         driver: Any, channel: Channel, timestamps: list[int], values: list[Any]
-    ) -> None:
+    ) -> bool:
         """Insert points, overwriting those whose timestamps exist (the later write wins), with
-        the channel's advisory lock held. `timestamps` must be unique."""
+        the channel's advisory lock held; False if the channel is gone. `timestamps` must be
+        unique."""
         table = _table(channel)
         # a statement of its own: its snapshot includes what writers before the lock committed
-        overlaps = await driver.fetchval(
-            f"SELECT EXISTS (SELECT 1 FROM {table} WHERE timeseries_id = $1 "  # noqa: S608
-            "AND ts >= $2 AND ts <= $3)",
+        live, overlaps = await driver.fetchrow(
+            "SELECT EXISTS (SELECT 1 FROM timeseries WHERE id = $1), "  # noqa: S608 - table names are constants
+            f"EXISTS (SELECT 1 FROM {table} WHERE timeseries_id = $1 AND ts >= $2 AND ts <= $3)",
             channel.id,
             min(timestamps),
             max(timestamps),
         )
+        if not live:  # deleted with its container while this write waited for the lock
+            return False
         if overlaps:
             await driver.execute(
                 f"INSERT INTO {table} (timeseries_id, ts, value) "  # noqa: S608
@@ -284,6 +298,7 @@ class TimeseriesStore:
                 records=zip(repeat(channel.id), timestamps, values, strict=False),
                 columns=("timeseries_id", "ts", "value"),
             )
+        return True
 
     async def read_json(self, channel: Channel, start: int, end: int) -> bytes:
         """The points of [start, end] in time order, as a JSON array of {timestamp, value}."""
