@@ -35,6 +35,7 @@ from pyshepard.context.semantic import api as semantic_api
 from pyshepard.core.blobs import open_blob_store
 from pyshepard.core.config import Settings
 from pyshepard.core.db import Database, create_engine
+from pyshepard.core.dberrors import RETRY_CONFLICT, is_retryable_conflict
 from pyshepard.core.errors import ConstraintViolation, DomainError
 from pyshepard.core.text import UNSTORABLE_TEXT, is_unstorable_text_error
 from pyshepard.data.containers import api as containers_api
@@ -214,7 +215,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(UnicodeEncodeError)
-    async def unstorable_text(request: Request, exc: Exception) -> JSONResponse:
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        if is_retryable_conflict(exc):
+            return JSONResponse(
+                error_body(503, "ConcurrentConflictException", RETRY_CONFLICT),
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
         if not is_unstorable_text_error(exc):
             return await unexpected(request, exc)
         return JSONResponse(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pyshepard.core.dberrors import causes
+
 UNSTORABLE_TEXT = "Text must be valid Unicode without NUL characters"
 
 
@@ -26,13 +28,9 @@ def is_unstorable_text_error(exc: BaseException) -> bool:
     Services check text where it enters; this recognises the cases a check missed, so they
     stay a client error instead of becoming a 500.
     """
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, UnicodeEncodeError):
+    for cause in causes(exc):
+        if isinstance(cause, UnicodeEncodeError):
             return True
-        if getattr(current, "sqlstate", None) in _UNSTORABLE_TEXT_STATES:
+        if getattr(cause, "sqlstate", None) in _UNSTORABLE_TEXT_STATES:
             return True
-        current = getattr(current, "orig", None) or current.__cause__
     return False
