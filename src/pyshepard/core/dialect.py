@@ -20,8 +20,7 @@ def is_postgres(session: AsyncSession) -> bool:
 async def driver_in_transaction(session: AsyncSession) -> Any:
     """The session's driver connection (asyncpg or aiosqlite), with the session's transaction
     open on it, for the statements a store runs on the driver directly (COPY, bulk reads)."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
+    raw = await _pooled(session)
     driver: Any = raw.driver_connection
     if is_postgres(session):
         if not driver.is_in_transaction():
@@ -37,6 +36,10 @@ async def driver_in_transaction(session: AsyncSession) -> Any:
 async def sqlite_connection(session: AsyncSession) -> Any:
     """The session's `OneTripConnection` (SQLite only), its transaction begun by SQLAlchemy;
     `run(work)` runs several statements in one trip to the connection's thread."""
+    return (await _pooled(session)).dbapi_connection
+
+
+async def _pooled(session: AsyncSession) -> Any:
+    """The pool's proxy of the session's connection (begun by SQLAlchemy)."""
     connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    return raw.dbapi_connection
+    return await connection.get_raw_connection()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from functools import partial
-from itertools import repeat
 from typing import Any
 
 from sqlalchemy import text
@@ -42,6 +41,19 @@ _PG_UPSERT = _EXTENT_UPSERT.format(p="$1, $2, $3, $4, $5, $6, $7, $8", lo="least
 _SQLITE_UPSERT = _EXTENT_UPSERT.format(p="?, ?, ?, ?, ?, ?, ?, ?", lo="min", hi="max")
 
 
+def _columns(container_id: int, points: Points) -> tuple[Sequence[Any], ...]:
+    """The rows of `points` column by column, in `_COLUMNS` order."""
+    return (
+        [container_id] * len(points),
+        points.timestamps,
+        points.xs,
+        points.ys,
+        points.zs,
+        points.measurements,
+        points.metadata,
+    )
+
+
 def _insert_on_sqlite(
     connection: sqlite3.Connection, points: Points, extent: tuple[Any, ...]
 ) -> None:
@@ -51,16 +63,8 @@ def _insert_on_sqlite(
     (before,) = connection.execute("SELECT coalesce(max(id), 0) FROM spatial_points").fetchone()
     insert_rows(
         connection,
-        "INSERT INTO spatial_points (container_id, ts, x, y, z, measurements, metadata)",
-        (
-            [container_id] * len(points),
-            points.timestamps,
-            points.xs,
-            points.ys,
-            points.zs,
-            points.measurements,
-            points.metadata,
-        ),
+        f"INSERT INTO spatial_points ({', '.join(_COLUMNS)})",
+        _columns(container_id, points),
     )
     tree = sql.rtree_name(container_id)
     connection.execute(
@@ -124,16 +128,7 @@ class SpatialStore:
             await connection.run(partial(_insert_on_sqlite, points=points, extent=extent))
             return
         driver = await self._driver()
-        records = zip(
-            repeat(container_id),
-            points.timestamps,
-            points.xs,
-            points.ys,
-            points.zs,
-            points.measurements,
-            points.metadata,
-            strict=False,
-        )
+        records = zip(*_columns(container_id, points), strict=True)
         await driver.copy_records_to_table("spatial_points", records=records, columns=_COLUMNS)
         await driver.execute(_PG_UPSERT, *extent)
 
