@@ -226,10 +226,9 @@ async def import_csv(uow: UnitOfWork, actor: Principal, container_id: int, data:
     Raises InvalidBody, NotFound, PermissionDenied (Write)."""
     await check_container(uow, actor, container_id, Action.WRITE)
     grouped = await anyio.to_thread.run_sync(csvio.parse_csv, data)
-    store = _store(uow)
-    for key, points in grouped.items():
-        if await store.save(None, container_id, key, points, _PointChecks(key, *points)) is None:
-            raise _deleted_meanwhile(container_id)
+    batches = [(key, points, _PointChecks(key, *points)) for key, points in grouped.items()]
+    if not await _store(uow).save_all(container_id, batches):
+        raise _deleted_meanwhile(container_id)
 
 
 async def points_json(uow: UnitOfWork, channel: Channel | None, query: PointQuery) -> bytes:

@@ -199,6 +199,34 @@ class TimeseriesStore:
         )
         return Channel(**dict(zip(_CHANNEL_COLUMNS, row, strict=True)))
 
+    async def save_all(
+        self, container_id: int, batches: Sequence[tuple[ChannelKey, Points, WriteChecks]]
+    ) -> bool:
+        """Several channels' points in one transaction (a CSV import); the container's access
+        was checked before. False: the container was deleted meanwhile. On PostgreSQL every
+        channel is found or created first, in key order, and only then locked, in id order
+        like a container delete: two imports naming the same channels in different orders
+        wait for each other instead of deadlocking."""
+        if not self.postgres:
+            for key, points, checks in batches:
+                await self.save(None, container_id, key, points, checks)
+            return True
+        value_types = [checks.before_lookup() for _, _, checks in batches]
+        channels: dict[ChannelKey, Channel] = {}
+        for (key, _, _), value_type in sorted(
+            zip(batches, value_types, strict=True), key=lambda pair: dataclasses.astuple(pair[0][0])
+        ):
+            channels[key] = await self.find_or_create(container_id, key, value_type)
+        for key, _, checks in batches:
+            checks.admit(channels[key].value_type)
+        driver = await self._driver()
+        for channel in sorted(channels.values(), key=lambda channel: channel.id):
+            await driver.execute(_PG_LOCK, _LOCK_CLASS, channel.id)
+        for key, points, _ in batches:
+            if not await self._write_postgres(driver, channels[key], *points):
+                return False
+        return True
+
     async def find(self, container_id: int, key: ChannelKey) -> Channel | None:
         parameters = {"container_id": container_id, **dataclasses.asdict(key)}
         return (await self.session.scalars(_FIND_CHANNEL, parameters)).one_or_none()
