@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -13,6 +14,8 @@ import pytest
 from pyshepard.app import create_app
 from pyshepard.core.config import Settings
 from pyshepard.core.db import Database
+from pyshepard.data.spatial.errors import BadRequest
+from pyshepard.data.spatial.store import SpatialStore
 from tests.api.references_support import MISSING_ID, TIMESTAMP, assert_error, unique
 from tests.api.spatial_support import (
     CONTAINERS,
@@ -479,6 +482,11 @@ async def test_invalid_uploads_store_nothing(
         ([*good, {**good[0], "metadata": "x"}], None),
         ([*good, {**good[0], "measurements": {"s": "a\u0000b"}}], None),
         ([*good, {**good[0], "timestamp": 2**63}], None),
+        (
+            [*good, {**good[0], "z": -1e39}],
+            "Invalid coordinate -1e+39 (point 3): coordinates must lie within ±1e+38",
+        ),
+        ([*good, {**good[0], "x": 1e300}], None),
     ]
     for body, message in cases:
         response = await client.post(url, json=body, headers=user.headers)
@@ -529,6 +537,9 @@ async def test_invalid_uploads_store_nothing(
         ('{"type":"K_NEAREST_NEIGHBOR","k":2.5}', "k"),
         ('{"type":"ORIENTED_BOUNDING_BOX","width":-1}', "must not be negative"),
         ('{"type":"BOUNDING_SPHERE","radius":"Infinity"}', "finite"),
+        ('{"type":"BOUNDING_SPHERE","radius":1,"centerX":1e39}', "must lie within ±1e+38"),
+        ('{"type":"K_NEAREST_NEIGHBOR","k":3,"x":1e155}', "x, y, z must lie within"),
+        ('{"type":"ORIENTED_BOUNDING_BOX","centerY":-2e38}', "must lie within"),
         ('{"type":"CYLINDER"}', None),
         ('{"radius":1}', None),
         ('{"type":"BOUNDING_SPHERE","radius":"big"}', "radius"),
@@ -552,6 +563,77 @@ async def test_invalid_geometry_filters(
         assert body["message"].startswith("Invalid geometryFilter param")
         if reason:
             assert reason in body["message"]
+
+
+async def test_extreme_coordinates_and_radii_are_answered_exactly(
+    client: httpx.AsyncClient, user: ApiUser
+) -> None:
+    """Points at the edge of the coordinate range are found by every geometry (SQLite's R*Tree
+    holds float32 bounds; PostgreSQL raises on float8 overflow), a radius far beyond them
+    reaches them all, and points closer together than any float32 step stay distinct."""
+    container = (await create_container(client, user))["id"]
+    edge = [
+        {"x": x, "y": y, "z": 0.0, "timestamp": i, "measurements": {"i": i}}
+        for i, (x, y) in enumerate([(1e38, 0.0), (-1e38, -1e38), (0.0, 1e-150), (0.0, 0.0)])
+    ]
+    await upload(client, user, container, edge)
+    everything = [point["measurements"]["i"] for point in edge]
+
+    def indices(points: list[dict[str, Any]]) -> list[int]:
+        return [point["measurements"]["i"] for point in points]
+
+    huge_box = {"type": "AXIS_ALIGNED_BOUNDING_BOX", "minX": -1e300, "minY": -1e300}
+    huge_box |= {"minZ": -1e300, "maxX": 1e300, "maxY": 1e300, "maxZ": 1e300}
+    assert indices(await points_of(client, user, container, geometryFilter=huge_box)) == everything
+    near_edge = {"type": "AXIS_ALIGNED_BOUNDING_BOX", "minX": 9e37, "maxX": 1e38}
+    near_edge |= {"minY": -1, "maxY": 1, "minZ": -1, "maxZ": 1}
+    assert indices(await points_of(client, user, container, geometryFilter=near_edge)) == [0]
+    for radius in (1e300, 1.5e38):
+        sphere = {"type": "BOUNDING_SPHERE", "radius": radius, "centerX": 0, "centerY": 0}
+        sphere |= {"centerZ": 0}
+        found = await points_of(client, user, container, geometryFilter=sphere)
+        assert indices(found) == everything
+    tiny = {"type": "AXIS_ALIGNED_BOUNDING_BOX", "minX": 0, "maxX": 0, "minY": 5e-151}
+    tiny |= {"maxY": 1, "minZ": 0, "maxZ": 0}
+    assert indices(await points_of(client, user, container, geometryFilter=tiny)) == [2]
+    for origin, expected in (((0.0, 0.0), [3, 2, 0, 1]), ((-1e38, -1e38), [1, 2, 3, 0])):
+        knn = {"type": "K_NEAREST_NEIGHBOR", "k": 10, "x": origin[0], "y": origin[1], "z": 0}
+        assert indices(await points_of(client, user, container, geometryFilter=knn)) == expected
+
+
+async def test_nearest_neighbours_in_a_container_of_tiny_extent(
+    client: httpx.AsyncClient, user: ApiUser
+) -> None:
+    """The density estimate of a container whose box has a volume below the smallest float."""
+    container = (await create_container(client, user))["id"]
+    points = [
+        {
+            "x": i * 1e-120,
+            "y": i * 1e-120,
+            "z": i * 1e-120,
+            "timestamp": i,
+            "measurements": {"i": i},
+        }
+        for i in range(5)
+    ]
+    await upload(client, user, container, points)
+    knn = {"type": "K_NEAREST_NEIGHBOR", "k": 2, "x": 4e-120, "y": 4e-120, "z": 4e-120}
+    found = await points_of(client, user, container, geometryFilter=knn)
+    assert [point["measurements"]["i"] for point in found] == [4, 3]
+
+
+async def test_a_query_failing_at_once_is_an_error_response_not_a_broken_200(
+    client: httpx.AsyncClient, user: ApiUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    container = (await create_container(client, user))["id"]
+    await upload(client, user, container, diagonal(3))
+
+    async def refused(*_: Any) -> AsyncIterator[bytes]:
+        raise BadRequest("Invalid geometryFilter param: refused")
+        yield b""  # an async generator, as the store's
+
+    monkeypatch.setattr(SpatialStore, "stream_json", refused)
+    assert_error(await query(client, user, container), 400, "Invalid geometryFilter param: refused")
 
 
 async def test_invalid_attribute_filters(client: httpx.AsyncClient, user: ApiUser) -> None:

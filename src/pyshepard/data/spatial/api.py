@@ -102,8 +102,18 @@ async def _reading(request: Request) -> AsyncIterator[UnitOfWork]:
 Reading = Annotated[UnitOfWork, Depends(_reading)]  # default scope: after the response
 
 
-def _json(pieces: AsyncIterator[bytes]) -> StreamingResponse:
-    return StreamingResponse(pieces, media_type=JSON)
+async def _json(pieces: AsyncIterator[bytes]) -> StreamingResponse:
+    """The pieces as one streamed JSON array. The first piece (the statement's first rows, or
+    a kNN answer whole) is read before the status line goes out: a query the database refuses
+    is an error response, not a 200 whose body breaks off."""
+    first = await anext(pieces)
+
+    async def rest() -> AsyncIterator[bytes]:
+        yield first
+        async for piece in pieces:
+            yield piece
+
+    return StreamingResponse(rest(), media_type=JSON)
 
 
 # -- containers --------------------------------------------------------------------------------
@@ -201,7 +211,7 @@ async def get_points(
         limit=limit,
         skip=skip,
     )
-    return _json(pieces)
+    return await _json(pieces)
 
 
 @router.post(
@@ -269,4 +279,4 @@ async def get_reference_payload(
     pieces = await references.get_payload(
         uow, caller, collectionId, dataObjectId, spatialDataReferenceId
     )
-    return _json(pieces)
+    return await _json(pieces)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import orjson
 
 from pyshepard.core.errors import ConstraintViolation, InvalidBody
+from pyshepard.data.spatial.query import COORDINATE_LIMIT
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _DIGITS = re.compile(r"-?\d+")
@@ -33,12 +35,29 @@ class Points:
     def __len__(self) -> int:
         return len(self.timestamps)
 
+    @cached_property
     def bounds(self) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+        """The points' bounding box (at least one point)."""
         return (min(self.xs), min(self.ys), min(self.zs)), (
             max(self.xs),
             max(self.ys),
             max(self.zs),
         )
+
+    def check_range(self) -> None:
+        """Raises InvalidBody for a coordinate outside ±COORDINATE_LIMIT."""
+        if not self.timestamps:
+            return
+        low, high = self.bounds
+        if min(low) >= -COORDINATE_LIMIT and max(high) <= COORDINATE_LIMIT:
+            return
+        for index, coordinates in enumerate(zip(self.xs, self.ys, self.zs, strict=True)):
+            for value in coordinates:
+                if abs(value) > COORDINATE_LIMIT:
+                    raise InvalidBody(
+                        f"Invalid coordinate {value!r} (point {index}): coordinates must lie "
+                        f"within ±{COORDINATE_LIMIT:g}"
+                    )
 
 
 def _coordinate(raw: Any) -> float | None:
@@ -156,4 +175,5 @@ def parse_points(body: bytes, now: int) -> Points:
         all_metadata.append(None if metadata is None else dumps(metadata).decode())
     if violations:
         raise ConstraintViolation(violations[:MAX_VIOLATIONS])
+    points.check_range()
     return points

@@ -23,6 +23,12 @@ from pyshepard.data.spatial.schemas import (
 )
 
 Vector = tuple[float, float, float]
+# Coordinates (stored, and the centres that distances are measured from) stay within ±1e38:
+# SQLite's R*Tree keeps float32 bounds (beyond ±3.4e38 every value is ±inf, and a box query
+# misses the point), and PostgreSQL raises on a float8 overflow where squared distances of
+# larger values would overflow. A sphere's radius is clamped to what can reach any point.
+COORDINATE_LIMIT = 1e38
+_RADIUS_LIMIT = 4 * COORDINATE_LIMIT
 INVALID_GEOMETRY = "Invalid geometryFilter param"
 INVALID_METADATA = "Invalid metadata filter param"
 INVALID_MEASUREMENTS = "Invalid measurements filter param"
@@ -103,6 +109,11 @@ def _finite(*values: float) -> bool:
     return all(math.isfinite(value) for value in values)
 
 
+def _check_centre(point: Vector, names: str) -> None:
+    if any(abs(value) > COORDINATE_LIMIT for value in point):
+        raise ValueError(f"{names} must lie within ±{COORDINATE_LIMIT:g}")
+
+
 def _rotation(roll: float, pitch: float, yaw: float) -> tuple[Vector, Vector, Vector]:
     """The columns of Rz(yaw)·Ry(pitch)·Rx(roll) (angles in degrees): the box's local axes."""
     cr, sr = math.cos(math.radians(roll)), math.sin(math.radians(roll))
@@ -130,13 +141,15 @@ def to_geometry(shape: AbstractGeometryFilter) -> Geometry:
             raise ValueError("centre and radius must be finite numbers")
         if value.radius < 0:
             raise ValueError("radius must not be negative")
-        return Sphere(center, value.radius)
+        _check_centre(center, "centerX, centerY, centerZ")
+        return Sphere(center, min(value.radius, _RADIUS_LIMIT))
     if isinstance(value, KNearestNeighbor):
         point = (value.x, value.y, value.z)
         if not _finite(*point):
             raise ValueError("x, y, z must be finite numbers")
         if value.k < 0:
             raise ValueError("k must not be negative")
+        _check_centre(point, "x, y, z")
         return Nearest(point, value.k)
     center = (value.centerX, value.centerY, value.centerZ)
     sizes = (value.width, value.height, value.depth)
@@ -144,6 +157,7 @@ def to_geometry(shape: AbstractGeometryFilter) -> Geometry:
         raise ValueError("centre, angles and sizes must be finite numbers")
     if min(sizes) < 0:
         raise ValueError("width, height and depth must not be negative")
+    _check_centre(center, "centerX, centerY, centerZ")
     half = (sizes[0] / 2, sizes[1] / 2, sizes[2] / 2)
     return OrientedBox(center, _rotation(value.roll, value.pitch, value.yaw), half)
 
@@ -306,6 +320,8 @@ class Extent:
         sizes = [hi - lo for lo, hi in zip(self.low, self.high, strict=True) if hi > lo]
         if not sizes:
             return self.gap(point)
-        density = self.points / math.prod(sizes)
-        radius = (wanted / (_UNIT_BALL[len(sizes)] * density)) ** (1.0 / len(sizes))
-        return self.gap(point) + float(radius)
+        # (wanted / (ball * points / volume)) ** (1 / d) in logarithms: the volume of a wide
+        # box overflows a float, that of a thin one underflows
+        log_volume = sum(math.log(size) for size in sizes)
+        log_ball = math.log(wanted / (_UNIT_BALL[len(sizes)] * self.points))
+        return self.gap(point) + math.exp((log_ball + log_volume) / len(sizes))

@@ -121,7 +121,7 @@ class SpatialStore:
         """Append the points (ids grow in request order) and widen the container's extent."""
         if not len(points):
             return
-        low, high = points.bounds()
+        low, high = points.bounds
         extent = (container_id, len(points), *low, *high)
         if not self.postgres:
             connection = await sqlite_connection(self.session)
