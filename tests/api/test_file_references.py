@@ -208,6 +208,21 @@ async def test_generic_references_list_and_delete_file_references(
     assert (await client.get(place.url, headers=place.owner.headers)).json() == []
 
 
+async def test_a_reference_to_unknown_oids_only_keeps_none(
+    client: httpx.AsyncClient, place: Place
+) -> None:
+    created = await _created(client, place, fileOids=["unknown-oid", "another"])
+
+    assert created["fileOids"] == []
+    fetched = await client.get(f"{place.url}/{created['id']}", headers=place.owner.headers)
+    assert fetched.status_code == 200
+    assert fetched.json() == created
+    listed = await client.get(place.url, headers=place.owner.headers)
+    assert [item["fileOids"] for item in listed.json()] == [[]]
+    payload = await client.get(f"{place.url}/{created['id']}/payload", headers=place.owner.headers)
+    assert payload.json() == []
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

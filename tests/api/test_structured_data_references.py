@@ -194,6 +194,22 @@ async def test_unknown_and_duplicate_oids_are_dropped(
     assert response.json()["structuredDataOids"] == [second["oid"], world["info"]["oid"]]
 
 
+async def test_a_reference_to_unknown_oids_only_keeps_none(
+    client: httpx.AsyncClient, user: ApiUser
+) -> None:
+    world = await _world(client, user)
+    response = await _create(client, user, world["url"], world["container"]["id"], ["nope"])
+    assert response.status_code == 201
+    created = response.json()
+    assert created["structuredDataOids"] == []
+    fetched = await client.get(f"{world['url']}/{created['id']}", headers=user.headers)
+    assert fetched.status_code == 200
+    assert fetched.json() == created
+    payload = await client.get(f"{world['url']}/{created['id']}/payload", headers=user.headers)
+    assert payload.status_code == 200
+    assert payload.json() == []
+
+
 async def test_more_oids_than_a_statement_takes_bind_parameters(
     client: httpx.AsyncClient, user: ApiUser
 ) -> None:

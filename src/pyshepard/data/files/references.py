@@ -26,7 +26,9 @@ KIND = common.ReferenceKind("FileReference", "File Reference")
 
 def render_file_reference(reference: Reference) -> FileReference:
     container_id = reference.container_id
-    return FileReference(
+    # constructed, not validated: a reference whose oids were all unknown keeps none (as
+    # upstream), which the request schema's `minItems: 1` forbids
+    return FileReference.model_construct(
         **common.basic_fields(reference),
         fileOids=list(reference.details.get("fileOids", [])),
         fileContainerId=-1 if container_id is None else container_id,

@@ -36,7 +36,9 @@ def _entries(reference: Reference) -> list[dict[str, Any]]:
 
 def render_reference(reference: Reference) -> StructuredDataReference:
     container_id = reference.container_id
-    return StructuredDataReference(
+    # constructed, not validated: a reference whose oids were all unknown keeps none (as
+    # upstream), which the request schema's `minItems: 1` forbids
+    return StructuredDataReference.model_construct(
         **common.basic_fields(reference),
         structuredDataOids=[entry["oid"] for entry in _entries(reference)],
         structuredDataContainerId=-1 if container_id is None else container_id,
