@@ -61,22 +61,27 @@ def _reference(points: dict[int, Any], function: AggregateFunction) -> dict[int,
     return out
 
 
-def _filled(reference: dict[int, Any], fill: FillOption) -> list[tuple[int, Any]]:
-    slots = list(range(START // WIDTH * WIDTH, END // WIDTH * WIDTH + 1, WIDTH))
+def _filled(
+    reference: dict[int, Any], fill: FillOption, first: int = START, last: int = END
+) -> list[tuple[int, Any]]:
+    """TimescaleDB's gap filling: only buckets without points are filled; a bucket with
+    points keeps its aggregate even when that is None, and such a None is carried on (locf) or
+    seen as a neighbour (interpolate)."""
+    slots = list(range(first // WIDTH * WIDTH, last // WIDTH * WIDTH + 1, WIDTH))
     values = [reference.get(b) for b in slots]
-    if fill is FillOption.PREVIOUS:
-        last = None
-        for i, v in enumerate(values):
-            last = v if v is not None else last
-            values[i] = last
-    if fill is FillOption.LINEAR:
-        known = [i for i, v in enumerate(values) if v is not None]
-        for i, v in enumerate(values):
-            before = [k for k in known if k < i]
-            after = [k for k in known if k > i]
-            if v is None and before and after:
-                k0, k1 = before[-1], after[0]
-                values[i] = values[k0] + (values[k1] - values[k0]) * (i - k0) / (k1 - k0)
+    present = [i for i, b in enumerate(slots) if b in reference]
+    for i in range(len(slots)):
+        if i in present:
+            continue
+        before = [k for k in present if k < i]
+        after = [k for k in present if k > i]
+        if fill is FillOption.PREVIOUS and before:
+            values[i] = values[before[-1]]
+        if fill is FillOption.LINEAR and before and after:
+            k0, k1 = before[-1], after[0]
+            v0, v1 = values[k0], values[k1]
+            if v0 is not None and v1 is not None:
+                values[i] = v0 + (v1 - v0) * (i - k0) / (k1 - k0)
     return list(zip(slots, values, strict=True))
 
 
@@ -168,5 +173,40 @@ async def test_aggregates_match_a_python_reference(db: Database, kind: str) -> N
         assert count == sum(1 for t in points if START <= t <= END)
         assert await store.metric(channel, 10**9, 10**9 + 5, F.COUNT) == 0
         assert await store.metric(channel, 10**9, 10**9 + 5, F.MAX) is None
+
+    await db.run(check)
+
+
+async def test_a_bucket_with_points_is_never_filled(db: Database) -> None:
+    """STDDEV of a single point is NULL: that bucket has data and stays NULL, and gaps after it
+    carry (PREVIOUS) or interpolate towards (LINEAR) that NULL, as TimescaleDB does."""
+    points = {10: 1.0, 20: 3.0, 110: 5.0, 450: 7.0, 460: 9.0, 850: 2.0}
+
+    async def setup(uow: UnitOfWork) -> int:
+        container = await containers.create_container(uow, OWNER, ContainerType.TIMESERIES, "f")
+        channel = await TimeseriesStore(uow.session).save(
+            None,
+            container.id,
+            ChannelKey("m", "d", "l", "s", "f"),
+            (list(points), list(points.values())),
+            _NewChannel("Double"),
+        )
+        return channel.id
+
+    channel_id = await db.run(setup)
+    stddev = {0: 2**0.5, 100: None, 400: 2**0.5, 800: None}
+
+    async def check(uow: UnitOfWork) -> None:
+        store = TimeseriesStore(uow.session)
+        channel = await uow.session.get_one(Channel, channel_id)
+        for fill in (FillOption.NULL, FillOption.PREVIOUS, FillOption.LINEAR):
+            filled = await store.aggregate(channel, PointQuery(0, 999, F.STDDEV, WIDTH, fill))
+            _close(filled, _filled(stddev, fill, 0, 999))
+        previous = await store.aggregate(
+            channel, PointQuery(0, 999, F.STDDEV, WIDTH, FillOption.PREVIOUS)
+        )
+        assert [v is None for _, v in previous] == [
+            False, True, True, True, False, False, False, False, True, True
+        ]  # fmt: skip
 
     await db.run(check)

@@ -91,23 +91,26 @@ def _buckets(dialect: str) -> str:
     )
 
 
+# As TimescaleDB's `locf` and `interpolate` in `time_bucket_gapfill`: only buckets without
+# rows (`present` 0) are filled; a bucket with rows keeps its aggregate even when that is NULL
+# (STDDEV of one point), and such a NULL is what `locf` carries on and what `interpolate` sees.
 _PREVIOUS = (
     "SELECT b, first_value(value) OVER (PARTITION BY grp ORDER BY b) AS value "
-    "FROM (SELECT b, value, count(value) OVER (ORDER BY b) AS grp FROM filled) AS g"
+    "FROM (SELECT b, value, sum(present) OVER (ORDER BY b) AS grp FROM filled) AS g"
 )
 _LINEAR = (
-    "SELECT b, CASE WHEN value IS NOT NULL THEN value "
+    "SELECT b, CASE WHEN present = 1 THEN value "
     "WHEN pt IS NULL OR nt IS NULL THEN NULL "
     "ELSE pv + (nv - pv) * CAST(b - pt AS DOUBLE PRECISION) / (nt - pt) END AS value "
-    "FROM (SELECT b, value, "
+    "FROM (SELECT b, value, present, "
     "first_value(value) OVER (PARTITION BY gf ORDER BY b) AS pv, "
-    "first_value(CASE WHEN value IS NOT NULL THEN b END) "
+    "first_value(CASE WHEN present = 1 THEN b END) "
     "OVER (PARTITION BY gf ORDER BY b) AS pt, "
     "first_value(value) OVER (PARTITION BY gb ORDER BY b DESC) AS nv, "
-    "first_value(CASE WHEN value IS NOT NULL THEN b END) "
+    "first_value(CASE WHEN present = 1 THEN b END) "
     "OVER (PARTITION BY gb ORDER BY b DESC) AS nt "
-    "FROM (SELECT b, value, count(value) OVER (ORDER BY b) AS gf, "
-    "count(value) OVER (ORDER BY b DESC) AS gb FROM filled) AS g) AS n"
+    "FROM (SELECT b, value, present, sum(present) OVER (ORDER BY b) AS gf, "
+    "sum(present) OVER (ORDER BY b DESC) AS gb FROM filled) AS g) AS n"
 )
 
 
@@ -126,7 +129,8 @@ def aggregate_sql(
         return f"WITH {', '.join(ctes)} SELECT b, value FROM agg ORDER BY b"
     ctes.append(f"buckets AS ({_buckets(dialect)})")
     ctes.append(
-        "filled AS (SELECT buckets.b AS b, agg.value AS value "
+        "filled AS (SELECT buckets.b AS b, agg.value AS value, "
+        "CASE WHEN agg.b IS NULL THEN 0 ELSE 1 END AS present "
         "FROM buckets LEFT JOIN agg ON agg.b = buckets.b)"
     )
     final = {
