@@ -37,6 +37,7 @@ from pyshepard.core.config import Settings
 from pyshepard.core.db import Database, create_engine
 from pyshepard.core.dberrors import RETRY_CONFLICT, is_retryable_conflict
 from pyshepard.core.errors import ConstraintViolation, DomainError
+from pyshepard.core.sqlite_regexp import TOO_SLOW, is_regexp_timeout
 from pyshepard.core.text import UNSTORABLE_TEXT, is_unstorable_text_error
 from pyshepard.data.containers import api as containers_api
 from pyshepard.data.files import api as files_api
@@ -221,6 +222,10 @@ def _install_error_handlers(app: FastAPI) -> None:
                 error_body(503, "ConcurrentConflictException", RETRY_CONFLICT),
                 status_code=503,
                 headers={"Retry-After": "1"},
+            )
+        if is_regexp_timeout(exc):
+            return JSONResponse(
+                error_body(400, "InvalidRequestException", TOO_SLOW), status_code=400
             )
         if not is_unstorable_text_error(exc):
             return await unexpected(request, exc)

@@ -457,3 +457,32 @@ async def test_unknown_collection_finds_nothing_and_search_needs_authentication(
     assert response.status_code == 200
     assert response.json()["resultSet"] == []
     assert (await client.post(SEARCH, json=body)).status_code == 401
+
+
+async def test_a_catastrophically_backtracking_regex_is_stopped(
+    client: httpx.AsyncClient, world: World, db: Database
+) -> None:
+    """`^(a|aa)+$` against forty a's and a '!' backtracks for hours in a backtracking engine;
+    SQLite stops it after a fraction of a second (400), PostgreSQL's engine does not backtrack."""
+    user = world.owner
+    evil = await upload(client, user, world.containers["c"], {"s": "a" * 40 + "!"})
+    await _reference(
+        client,
+        user,
+        collection=world.collection,
+        data_object=world.ids["root"],
+        container=world.containers["c"],
+        oids=[evil["oid"]],
+    )
+    scope = {"collectionId": world.collection, "traversalRules": []}
+    for pattern, found in (("^(a|aa)+$", 0), ("^a+!$", 1)):
+        params = {"query": json.dumps({"s": {"$regex": pattern}}), "queryType": "StructuredData"}
+        response = await client.post(
+            SEARCH, json={"scopes": [scope], "searchParams": params}, headers=user.headers
+        )
+        if pattern == "^(a|aa)+$" and db.engine.dialect.name == "sqlite":
+            assert_error(response, 400)
+            assert "took longer than" in response.json()["message"]
+        else:
+            assert response.status_code == 200, response.text
+            assert len(response.json()["resultSet"]) == found

@@ -23,6 +23,7 @@ from sqlalchemy.types import TypeDecorator
 from pyshepard.core.blobs.base import BlobStore
 from pyshepard.core.config import Settings
 from pyshepard.core.sqlite_driver import OneTripConnection, OneTripDbapi
+from pyshepard.core.sqlite_regexp import regexp
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # replaces the unbounded `re.search` SQLAlchemy's dialect registered
+    dbapi_connection.create_function("regexp", 2, regexp, deterministic=True)
 
 
 READ_ONLY = "pyshepard_read_only"
