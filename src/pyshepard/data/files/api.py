@@ -256,18 +256,30 @@ def _content_disposition(filename: str) -> str:
     return header
 
 
-def _byte_range(header: str, size: int) -> tuple[int, int] | None:
-    """(first, last) of a single `bytes=` range; None when unsatisfiable or malformed."""
+_UNSATISFIABLE = "unsatisfiable"
+
+
+def _byte_range(header: str, size: int) -> tuple[int, int] | str | None:
+    """(first, last) of a single `bytes=` range; `_UNSATISFIABLE` for a valid range that
+    misses the content; None for a header to ignore (not one valid `bytes=` range, RFC 9110)."""
     match = _RANGE.fullmatch(header.strip().replace(" ", ""))
     if match is None or match.group(1) == match.group(2) == "":
         return None
     first, last = match.group(1), match.group(2)
     if first == "":  # suffix: the last n bytes
         length = int(last)
-        return (max(size - length, 0), size - 1) if length > 0 and size > 0 else None
+        return (max(size - length, 0), size - 1) if length > 0 and size > 0 else _UNSATISFIABLE
     start = int(first)
-    end = size - 1 if last == "" else min(int(last), size - 1)
-    return (start, end) if start <= end and start < size else None
+    if last != "" and int(last) < start:
+        return None
+    if start >= size:
+        return _UNSATISFIABLE
+    return start, size - 1 if last == "" else min(int(last), size - 1)
+
+
+def _entity_tags(header: str) -> set[str]:
+    """The opaque tags of an If-None-Match list, weak ones included (weak comparison)."""
+    return {tag.strip().removeprefix("W/") for tag in header.split(",")}
 
 
 def _download_response(request: Request, download: service.FileDownload) -> Response:
@@ -278,23 +290,29 @@ def _download_response(request: Request, download: service.FileDownload) -> Resp
         "Accept-Ranges": "bytes",
     }
     if_none_match = request.headers.get("if-none-match")
-    if if_none_match and etag in {tag.strip() for tag in if_none_match.split(",")}:
+    if if_none_match and ({etag, "*"} & _entity_tags(if_none_match)):
         return Response(status_code=304, headers=headers)
     requested = request.headers.get("range")
+    # If-Range: the range only while the client's copy is current (strong comparison; we send
+    # no Last-Modified, so a date never matches)
+    if_range = request.headers.get("if-range")
+    if if_range is not None and if_range.strip() != etag:
+        requested = None
     if requested is not None and "," not in requested:  # several ranges: whole body (RFC 9110)
         selected = _byte_range(requested, download.size)
-        if selected is None:
+        if selected == _UNSATISFIABLE:
             headers["Content-Range"] = f"bytes */{download.size}"
             return Response(status_code=416, headers=headers)
-        start, end = selected
-        headers["Content-Range"] = f"bytes {start}-{end}/{download.size}"
-        headers["Content-Length"] = str(end - start + 1)
-        return StreamingResponse(
-            download.chunks(start, end),
-            status_code=206,
-            media_type="application/octet-stream",
-            headers=headers,
-        )
+        if isinstance(selected, tuple):
+            start, end = selected
+            headers["Content-Range"] = f"bytes {start}-{end}/{download.size}"
+            headers["Content-Length"] = str(end - start + 1)
+            return StreamingResponse(
+                download.chunks(start, end),
+                status_code=206,
+                media_type="application/octet-stream",
+                headers=headers,
+            )
     headers["Content-Length"] = str(download.size)
     return StreamingResponse(
         download.chunks(), media_type="application/octet-stream", headers=headers
