@@ -164,3 +164,47 @@ async def test_permissions_put_with_empty_body_is_400_and_changes_nothing(
     )
     _assert_json_error(response, 400)
     assert (await client.get(url, headers=user.headers)).json() == before
+
+
+@pytest.mark.parametrize(
+    "kind", ["fileContainers", "structuredDataContainers", "timeseriesContainers"]
+)
+async def test_text_no_row_can_hold_finds_nothing_on_both_databases(
+    client: httpx.AsyncClient, user: ApiUser, kind: str
+) -> None:
+    """A NUL in a name filter or an oid matches nothing (200 [] / 404), as an unknown value
+    does; PostgreSQL used to refuse the parameter with a 400 where SQLite found nothing."""
+    created = await client.post(f"{API}/{kind}", json={"name": "plain"}, headers=user.headers)
+    assert created.status_code == 201
+    listed = await client.get(f"{API}/{kind}", params={"name": "a\x00b"}, headers=user.headers)
+    assert listed.status_code == 200
+    assert listed.json() == []
+    if kind == "timeseriesContainers":
+        return
+    payload = f"{API}/{kind}/{created.json()['id']}/payload/oid%00x"
+    for response in (
+        await client.get(payload, headers=user.headers),
+        await client.delete(payload, headers=user.headers),
+    ):
+        _assert_json_error(response, 404)
+
+
+async def test_order_desc_without_order_by_keeps_the_default_order(
+    client: httpx.AsyncClient, user: ApiUser
+) -> None:
+    """Upstream applies orderDesc only together with orderBy."""
+    ids = [
+        (
+            await client.post(f"{API}/fileContainers", json={"name": name}, headers=user.headers)
+        ).json()["id"]
+        for name in ("b", "a", "c")
+    ]
+    for params in ({}, {"orderDesc": "true"}):
+        listed = await client.get(f"{API}/fileContainers", params=params, headers=user.headers)
+        assert [item["id"] for item in listed.json() if item["id"] in ids] == ids
+    by_name = await client.get(
+        f"{API}/fileContainers",
+        params={"orderBy": "name", "orderDesc": "true"},
+        headers=user.headers,
+    )
+    assert [item["name"] for item in by_name.json() if item["id"] in ids] == ["c", "b", "a"]

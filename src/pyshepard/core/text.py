@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import ColumnElement, false
+
 from pyshepard.core.dberrors import causes
 
 UNSTORABLE_TEXT = "Text must be valid Unicode without NUL characters"
@@ -16,6 +20,15 @@ def storable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def text_is(column: Any, value: str) -> ColumnElement[bool]:
+    """`column = value`; a value no row can hold (NUL, unpaired surrogate) matches nothing on
+    both databases (PostgreSQL would refuse it as a parameter)."""
+    if not storable(value):
+        return false()
+    condition: ColumnElement[bool] = column == value
+    return condition
 
 
 # SQLSTATEs PostgreSQL raises for text it cannot hold: NUL byte / invalid UTF-8, untranslatable

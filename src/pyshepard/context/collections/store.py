@@ -5,10 +5,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, false, func, select, update
+from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from pyshepard.context.collections.models import Collection
 from pyshepard.context.collections.schemas import (
@@ -19,7 +18,7 @@ from pyshepard.context.collections.schemas import (
 from pyshepard.context.dataobjects.models import DataObject
 from pyshepard.context.references.models import Reference
 from pyshepard.core.ids import next_entity_id
-from pyshepard.core.text import storable
+from pyshepard.core.text import text_is
 from pyshepard.search.query import Field, Kind, Node, Property, QueryError, to_sql
 
 COLLECTION_REFERENCE = "CollectionReference"
@@ -74,7 +73,7 @@ class CollectionStore:
     async def search(self, query: ListQuery, readable: ColumnElement[bool]) -> Sequence[Collection]:
         statement = select(Collection).where(Collection.deleted.is_(False), readable)
         if query.name is not None:
-            statement = statement.where(name_is(Collection.name, query.name))
+            statement = statement.where(text_is(Collection.name, query.name))
         statement = ordered(statement, Collection, query)
         result = await self.session.scalars(statement)
         return result.all()
@@ -177,15 +176,6 @@ def ordered(
     if window is not None:
         statement = statement.offset(window[0]).limit(window[1])
     return statement
-
-
-def name_is(
-    column: ColumnElement[str] | InstrumentedAttribute[str], name: str
-) -> ColumnElement[bool]:
-    """Exact name match; a name no row can hold (NUL, unpaired surrogate) matches nothing."""
-    if not storable(name):
-        return false()
-    return column == name
 
 
 def chunked(ids: Iterable[int]) -> Iterator[list[int]]:

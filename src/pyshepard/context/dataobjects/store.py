@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from pyshepard.context.collections.models import Collection
-from pyshepard.context.collections.store import CHUNK, chunked, name_is, ordered
+from pyshepard.context.collections.store import CHUNK, chunked, ordered
 from pyshepard.context.dataobjects.models import DataObject, DataObjectLink
 from pyshepard.context.dataobjects.schemas import NO_RELATION, DataObjectQuery
 from pyshepard.context.references.models import Reference
 from pyshepard.core.ids import next_entity_id
+from pyshepard.core.text import text_is
 
 DATA_OBJECT_REFERENCE = "DataObjectReference"
 Scope = Callable[[Any], ColumnElement[bool]]
@@ -71,7 +72,7 @@ class DataObjectStore:
             DataObject.collection_id == collection_id, DataObject.deleted.is_(False)
         )
         if query.name is not None:
-            statement = statement.where(name_is(DataObject.name, query.name))
+            statement = statement.where(text_is(DataObject.name, query.name))
         for clause in _relation_filters(query):
             statement = statement.where(clause)
         result = await self.session.scalars(ordered(statement, DataObject, query))

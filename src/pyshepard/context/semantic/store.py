@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pyshepard.context.collections.store import name_is
 from pyshepard.context.semantic.models import SemanticAnnotation, SemanticRepository
 from pyshepard.context.semantic.schemas import SemanticRepositoryAttributes
 from pyshepard.core.ids import next_entity_id
+from pyshepard.core.text import text_is
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class SemanticStore:
         (names case-insensitively) and paged in SQL."""
         statement = select(SemanticRepository).where(SemanticRepository.deleted.is_(False))
         if name is not None:
-            statement = statement.where(name_is(SemanticRepository.name, name))
+            statement = statement.where(text_is(SemanticRepository.name, name))
         if order_by is not None:
             column: Any = {
                 SemanticRepositoryAttributes.name: func.lower(SemanticRepository.name),

@@ -145,7 +145,7 @@ async def list_containers(
         name=name,
         window=window,
         order_by=order_by,
-        order_desc=order_desc,
+        order_desc=order_desc and order_by is not None,  # upstream orders only by orderBy
     )
 
 

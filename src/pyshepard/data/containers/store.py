@@ -12,6 +12,7 @@ from pyshepard.auth.permissions.policy import AccessFacts
 from pyshepard.auth.permissions.store import facts_from_rows, facts_selects
 from pyshepard.core.ids import next_entity_id
 from pyshepard.core.precondition import Precondition, Rows, SqliteStatement
+from pyshepard.core.text import text_is
 from pyshepard.data.containers.models import Container
 from pyshepard.data.containers.schemas import BasicContainerAttributes, ContainerAttributes
 from pyshepard.search.query import Column, Field, Kind, Node, QueryError, to_sql
@@ -108,7 +109,7 @@ class ContainerStore:
             Container.type == kind, Container.deleted.is_(False), readable
         )
         if name is not None:
-            statement = statement.where(Container.name == name)
+            statement = statement.where(text_is(Container.name, name))
         column = _ORDER_COLUMNS[order_by] if order_by else Container.id
         statement = statement.order_by(
             column.desc() if order_desc else column.asc(), Container.id.asc()

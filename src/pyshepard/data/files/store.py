@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyshepard.context.collections.models import Collection
 from pyshepard.core.dialect import is_postgres
+from pyshepard.core.text import storable, text_is
 from pyshepard.data.files.models import StoredFile
 
 
@@ -32,16 +33,17 @@ class FileStore:
 
     async def get(self, container_id: int, oid: str) -> StoredFile | None:
         statement = select(StoredFile).where(
-            StoredFile.container_id == container_id, StoredFile.oid == oid
+            StoredFile.container_id == container_id, text_is(StoredFile.oid, oid)
         )
         return (await self.session.scalars(statement)).first()
 
     async def find_many(self, container_id: int, oids: Sequence[str]) -> Sequence[StoredFile]:
         """The files of the container among `oids` (unknown ones are left out)."""
-        if not oids:
+        wanted = {oid for oid in oids if storable(oid)}
+        if not wanted:
             return []
         statement = select(StoredFile).where(
-            StoredFile.container_id == container_id, StoredFile.oid.in_(set(oids))
+            StoredFile.container_id == container_id, StoredFile.oid.in_(wanted)
         )
         return (await self.session.scalars(statement)).all()
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyshepard.core.dialect import dialect_name
+from pyshepard.core.text import storable, text_is
 from pyshepard.data.containers.models import Container
 from pyshepard.data.structured.models import StructuredDocument
 from pyshepard.data.structured.query import FilterError, Node, compile_filter
@@ -73,7 +74,7 @@ class StructuredStore:
 
     async def infos_of(self, container_id: int, oids: Iterable[str]) -> dict[str, DocumentInfo]:
         found: dict[str, DocumentInfo] = {}
-        for chunk in _chunks(list(dict.fromkeys(oids))):
+        for chunk in _chunks([oid for oid in dict.fromkeys(oids) if storable(oid)]):
             statement = select(*_INFO_COLUMNS).where(
                 StructuredDocument.container_id == container_id, StructuredDocument.oid.in_(chunk)
             )
@@ -82,7 +83,7 @@ class StructuredStore:
 
     async def get(self, container_id: int, oid: str) -> StructuredDocument | None:
         statement = select(StructuredDocument).where(
-            StructuredDocument.container_id == container_id, StructuredDocument.oid == oid
+            StructuredDocument.container_id == container_id, text_is(StructuredDocument.oid, oid)
         )
         return (await self.session.scalars(statement)).one_or_none()
 
@@ -90,7 +91,7 @@ class StructuredStore:
         self, container_id: int, oids: Sequence[str]
     ) -> dict[str, StructuredDocument]:
         found: dict[str, StructuredDocument] = {}
-        for chunk in _chunks(list(dict.fromkeys(oids))):
+        for chunk in _chunks([oid for oid in dict.fromkeys(oids) if storable(oid)]):
             statement = select(StructuredDocument).where(
                 StructuredDocument.container_id == container_id,
                 StructuredDocument.oid.in_(chunk),
@@ -100,7 +101,7 @@ class StructuredStore:
 
     async def delete(self, container_id: int, oid: str) -> bool:
         statement = delete(StructuredDocument).where(
-            StructuredDocument.container_id == container_id, StructuredDocument.oid == oid
+            StructuredDocument.container_id == container_id, text_is(StructuredDocument.oid, oid)
         )
         result = await self.session.execute(statement)
         return bool(result.rowcount)  # type: ignore[attr-defined]
