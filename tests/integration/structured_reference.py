@@ -8,6 +8,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import regex as regex_engine
+
 from pyshepard.data.structured.query import Regex
 
 _INDEX = re.compile(r"0|[1-9][0-9]{0,8}")
@@ -75,10 +77,15 @@ def _regex_matches(value: Any, regex: Regex) -> bool:
     if not isinstance(value, str):
         return False
     flags = 0
-    for option, flag in (("i", re.IGNORECASE), ("m", re.MULTILINE), ("s", re.DOTALL)):
+    # the documented syntax is the `regex` module's (Python's `re` plus POSIX classes)
+    for option, flag in (
+        ("i", regex_engine.IGNORECASE),
+        ("m", regex_engine.MULTILINE),
+        ("s", regex_engine.DOTALL),
+    ):
         if option in regex.options:
             flags |= flag
-    return re.search(regex.pattern, value, flags) is not None
+    return regex_engine.search(regex.pattern, value, flags) is not None
 
 
 def _equals(document: dict[str, Any], path: list[str], operand: Any) -> bool:

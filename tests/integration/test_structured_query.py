@@ -238,6 +238,12 @@ CASES: list[tuple[dict[str, Any], list[dict[str, Any]], list[int]]] = [
     ({"s": {"$regex": "AB", "$options": "i"}}, [{"s": "xab"}, {"s": "x"}], [0]),
     ({"s": Regex("b$", "")}, [{"s": ["ab", "c"]}, {"s": "ba"}], [0]),
     ({"s": {"$in": [Regex("^z"), 1]}}, [{"s": "zed"}, {"s": 1}, {"s": "a"}], [0, 1]),
+    # one syntax on both databases (PostgreSQL's ARE spells some of these differently)
+    ({"s": {"$regex": r"\bbar\b"}}, [{"s": "foo bar"}, {"s": "foobar"}, {"s": "bar!"}], [0, 2]),
+    ({"s": {"$regex": r"o\B"}}, [{"s": "foo"}, {"s": "go"}], [0]),
+    ({"s": {"$regex": r"(?P<c>o)(?P=c)"}}, [{"s": "foo"}, {"s": "fo"}], [0]),
+    ({"s": {"$regex": r"^[[:alpha:]]+$"}}, [{"s": "abc"}, {"s": "ab1"}], [0]),
+    ({"s": {"$regex": r"^[\]b]+$"}}, [{"s": "]b]"}, {"s": "a"}], [0]),
     # $and / $or / implicit and
     (
         {"$or": [{"a": 1}, {"b": {"$exists": False}}], "c": {"$lte": 2}},

@@ -10,17 +10,29 @@ it is NULL, so it never matches (not even under NOT).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeAlias
 
-from sqlalchemy import Boolean, ColumnElement, and_, cast, false, func, not_, null, or_
+import regex as regex_engine
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    and_,
+    cast,
+    false,
+    func,
+    literal,
+    not_,
+    null,
+    or_,
+)
 from sqlalchemy.orm import QueryableAttribute
 
 from pyshepard.core.errors import InvalidInput
+from pyshepard.core.regex_dialect import RegexPattern
 
 MAX_DEPTH = 32
 MAX_NODES = 1000
@@ -128,8 +140,8 @@ def _parse_condition(document: dict[str, Any]) -> Condition:
         if not isinstance(value, str):
             raise QueryError(f"operator regmatch needs a string value for property {prop}")
         try:
-            re.compile(anchored(value))
-        except re.error as exc:
+            regex_engine.compile(anchored(value))
+        except regex_engine.error as exc:
             raise QueryError(f"invalid regular expression {value!r}: {exc}") from None
     return Condition(prop, op, value)
 
@@ -210,7 +222,7 @@ def compare(field: Field, condition: Condition) -> ColumnElement[bool]:
 def _compare_text(column: Column, condition: Condition) -> ColumnElement[bool]:
     lowered = func.lower(column)
     if condition.operator is Operator.REGMATCH:
-        return column.regexp_match(anchored(condition.value))
+        return column.regexp_match(literal(anchored(condition.value), RegexPattern()))
     if condition.operator is Operator.IN:
         values = [_text(item) for item in condition.value if item is not None]
         return lowered.in_(values) if values else false()

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
+import regex as regex_engine
+
 from pyshepard.core.errors import InvalidInput
 
 MAX_DEPTH = 32
@@ -235,8 +237,8 @@ def _regex(regex: Regex) -> Regex:
     if len(regex.pattern) > MAX_REGEX or "\x00" in regex.pattern:
         raise FilterError(f"regular expression too long (at most {MAX_REGEX} characters)")
     try:
-        re.compile(regex.pattern)
-    except re.error as exc:
+        regex_engine.compile(regex.pattern)
+    except regex_engine.error as exc:
         raise FilterError(f"invalid regular expression {regex.pattern!r}: {exc}") from None
     return Regex(regex.pattern, options)
 

@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from pyshepard.core.regex_dialect import RegexPattern
 from pyshepard.data.structured.filter_ast import (
     AllOf,
     Eq,
@@ -140,7 +141,8 @@ class PostgresJson:
     def matches(self, handle: Handle, regex: Regex) -> Bool:
         pattern = f"(?{_pg_options(regex.options)}){regex.pattern}"
         return and_(
-            self.is_kind(handle, "string"), self._text(handle).op("~")(literal(pattern, Text))
+            self.is_kind(handle, "string"),
+            self._text(handle).op("~")(literal(pattern, RegexPattern())),
         )
 
 
@@ -252,7 +254,8 @@ class SqliteJson:
 
     def matches(self, handle: Handle, regex: Regex) -> Bool:
         pattern = (f"(?{regex.options})" if regex.options else "") + regex.pattern
-        return and_(self.is_kind(handle, "string"), self._value(handle).regexp_match(pattern))
+        matched = self._value(handle).regexp_match(literal(pattern, RegexPattern()))
+        return and_(self.is_kind(handle, "string"), matched)
 
 
 def _is_number(value: Any) -> bool:
