@@ -155,6 +155,25 @@ async def test_structured_data_lifecycle(client: httpx.AsyncClient, user: ApiUse
     )
 
 
+async def test_documents_come_back_with_their_keys_in_the_order_sent(
+    client: httpx.AsyncClient, user: ApiUser
+) -> None:
+    """As upstream's MongoDB; PostgreSQL's jsonb, which the filters run on, sorts keys."""
+    container = (await create_container(client, user))["id"]
+    document = {"status": "A", "qty": 5, "a": {"zz": 1, "b": [{"y": 1, "x": 2}]}, "b": None}
+    stored = await upload(client, user, container, document)
+    url = f"{CONTAINERS}/{container}/payload"
+
+    def keys_in_order(payload: str) -> list[Any]:
+        return list(json.loads(payload, object_pairs_hook=lambda pairs: pairs))
+
+    expected = keys_in_order(json.dumps({"_id": None, **document, "_meta": None}))
+    single = await client.get(f"{url}/{stored['oid']}", headers=user.headers)
+    got = keys_in_order(single.json()["payload"])
+    assert [key for key, _ in got] == [key for key, _ in expected]
+    assert got[1:-1] == expected[1:-1]  # nested objects keep their order too
+
+
 async def test_payload_of_other_users_container_is_forbidden(
     client: httpx.AsyncClient, user: ApiUser, other_user: ApiUser
 ) -> None:

@@ -173,7 +173,9 @@ async def get_payloads(
             )
             result.append(StructuredDataPayload(structuredData=info, payload=None))
         else:
-            result.append(documents.render_payload(row.oid, row.name, row.created_at, row.document))
+            result.append(
+                documents.render_payload(row.oid, row.name, row.created_at, row.content())
+            )
     return result
 
 

@@ -142,7 +142,7 @@ async def payload_of(uow: UnitOfWork, container_id: int, oid: str) -> Structured
     row = await _store(uow).get(container_id, oid)
     if row is None:
         raise DocumentNotFound(f"Could not find document with oid: {oid}")
-    return documents.render_payload(row.oid, row.name, row.created_at, row.document)
+    return documents.render_payload(row.oid, row.name, row.created_at, row.content())
 
 
 async def delete_structured_data(

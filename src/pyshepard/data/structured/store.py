@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,6 +60,8 @@ class StructuredStore:
         self.session = session
 
     async def add(self, document: StructuredDocument) -> StructuredDocument:
+        if dialect_name(self.session) == "postgresql":
+            document.body = json.dumps(document.document, ensure_ascii=False)
         self.session.add(document)
         await self.session.flush()
         return document
@@ -136,6 +139,7 @@ class StructuredStore:
                 StructuredDocument.container_id,
                 *_INFO_COLUMNS,
                 StructuredDocument.document,
+                StructuredDocument.body,
             )
             .join(Container, Container.id == StructuredDocument.container_id)
             .where(
@@ -150,7 +154,16 @@ class StructuredStore:
         )
         try:
             rows = await self.session.execute(statement)
-            return [DocumentMatch(*row) for row in rows]
+            return [
+                DocumentMatch(
+                    row.container_id,
+                    row.oid,
+                    row.name,
+                    row.created_at,
+                    row.document if row.body is None else json.loads(row.body),
+                )
+                for row in rows
+            ]
         except DBAPIError as exc:
             # PostgreSQL's regex engine refuses some patterns Python's accepts
             if "regular expression" in str(exc.orig):
