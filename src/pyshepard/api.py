@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypedDict
 from fastapi import Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pyshepard.core.db import Database, UnitOfWork
 from pyshepard.core.errors import Unauthenticated
@@ -207,3 +208,26 @@ def violations_from(request: Request, exc: RequestValidationError) -> dict[str, 
         field = ".".join([str(operation), *location]) if location else str(operation)
         violations.append({"field": field, "message": message})
     return {"title": "Constraint Violation", "status": 400, "violations": violations}
+
+
+class HeadAsGetMiddleware:
+    """HEAD is answered as the GET of the same URL without its body, as JAX-RS answers it for
+    every GET resource upstream; FastAPI routes only the methods a route declares. The
+    headers, Content-Length included, are those of the GET."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
 
 from pyshepard import __version__, worker
-from pyshepard.api import violations_from
+from pyshepard.api import HeadAsGetMiddleware, violations_from
 from pyshepard.auth.api import AuthenticationMiddleware, BodyLimitMiddleware
 from pyshepard.auth.apikeys import api as apikeys_api
 from pyshepard.auth.groups import api as groups_api
@@ -112,7 +112,9 @@ def create_app(
     _install_error_handlers(app)
     _include_routers(app)
     _install_docs(app)
-    # innermost: sees the final status of the routed operation, after its commit
+    # innermost: the routes see a HEAD as the GET it stands for; the rest sees the HEAD
+    app.add_middleware(HeadAsGetMiddleware)
+    # sees the final status of the routed operation, after its commit
     app.add_middleware(SubscriptionMiddleware, db=db)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     app.add_middleware(AuthenticationMiddleware, db=db, verifier=verifier)

@@ -208,3 +208,17 @@ async def test_order_desc_without_order_by_keeps_the_default_order(
         headers=user.headers,
     )
     assert [item["name"] for item in by_name.json() if item["id"] in ids] == ["c", "b", "a"]
+
+
+async def test_head_of_a_json_resource_is_its_get_without_the_body(
+    client: httpx.AsyncClient, user: ApiUser
+) -> None:
+    got = await client.get(f"{API}/collections", headers=user.headers)
+    head = await client.head(f"{API}/collections", headers=user.headers)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == got.headers["content-length"]
+    assert head.headers["content-type"] == "application/json"
+    missing = await client.head(f"{API}/collections/{2**40}", headers=user.headers)
+    assert missing.status_code == 404
+    assert missing.content == b""

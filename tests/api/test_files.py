@@ -512,6 +512,22 @@ async def test_several_ranges_get_the_whole_file(
     assert response.content == DIGITS
 
 
+async def test_head_answers_the_headers_of_the_download_without_its_body(
+    digits: tuple[Backend, str], user: ApiUser
+) -> None:
+    backend, url = digits
+    got = await backend.client.get(url, headers=user.headers)
+    head = await backend.client.head(url, headers=user.headers)
+    anonymous = await backend.client.head(url)
+
+    assert head.status_code == 200
+    assert head.content == b""
+    for header in ("content-length", "etag", "content-disposition", "accept-ranges"):
+        assert head.headers[header] == got.headers[header]
+    assert head.headers["content-length"] == str(len(DIGITS))
+    assert anonymous.status_code == 401
+
+
 async def test_if_none_match_gives_304(digits: tuple[Backend, str], user: ApiUser) -> None:
     backend, url = digits
     etag = (await backend.client.get(url, headers=user.headers)).headers["etag"]
