@@ -593,6 +593,11 @@ async def test_extreme_coordinates_and_radii_are_answered_exactly(
         sphere |= {"centerZ": 0}
         found = await points_of(client, user, container, geometryFilter=sphere)
         assert indices(found) == everything
+    huge_oriented = {"type": "ORIENTED_BOUNDING_BOX", "centerX": 0, "centerY": 0, "centerZ": 0}
+    huge_oriented |= {"roll": 10, "pitch": 20, "yaw": 30}
+    huge_oriented |= {"width": 1.7e308, "height": 1.7e308, "depth": 1.7e308}
+    found = await points_of(client, user, container, geometryFilter=huge_oriented)
+    assert indices(found) == everything
     tiny = {"type": "AXIS_ALIGNED_BOUNDING_BOX", "minX": 0, "maxX": 0, "minY": 5e-151}
     tiny |= {"maxY": 1, "minZ": 0, "maxZ": 0}
     assert indices(await points_of(client, user, container, geometryFilter=tiny)) == [2]
