@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, delete, select
+from sqlalchemy import ColumnElement, Row, Text, cast, delete, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -138,8 +138,8 @@ class StructuredStore:
             select(
                 StructuredDocument.container_id,
                 *_INFO_COLUMNS,
-                StructuredDocument.document,
-                StructuredDocument.body,
+                # the text as received (PostgreSQL), else the JSON1 text: decoded once
+                func.coalesce(StructuredDocument.body, cast(StructuredDocument.document, Text)),
             )
             .join(Container, Container.id == StructuredDocument.container_id)
             .where(
@@ -155,14 +155,8 @@ class StructuredStore:
         try:
             rows = await self.session.execute(statement)
             return [
-                DocumentMatch(
-                    row.container_id,
-                    row.oid,
-                    row.name,
-                    row.created_at,
-                    row.document if row.body is None else json.loads(row.body),
-                )
-                for row in rows
+                DocumentMatch(container_id, oid, name, created_at, json.loads(text))
+                for container_id, oid, name, created_at, text in rows
             ]
         except DBAPIError as exc:
             # PostgreSQL's regex engine refuses some patterns Python's accepts
