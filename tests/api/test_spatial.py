@@ -606,6 +606,23 @@ async def test_extreme_coordinates_and_radii_are_answered_exactly(
         assert indices(await points_of(client, user, container, geometryFilter=knn)) == expected
 
 
+async def test_integers_beyond_64_bits_are_kept_exactly(
+    client: httpx.AsyncClient, user: ApiUser
+) -> None:
+    """As upstream's Jackson BigInteger; orjson alone would turn them into floats."""
+    container = (await create_container(client, user))["id"]
+    measurements = {"wide": 2**70, "negative": -(2**80), "u64": 2**64 - 1, "real": 1.5}
+    metadata = {"serial": 12345678901234567890123, "note": "0.123456789012345678901"}
+    point = {"x": 1.0, "y": 2.0, "z": 3.0, "timestamp": 5}
+    await upload(
+        client, user, container, [{**point, "measurements": measurements, "metadata": metadata}]
+    )
+    [stored] = await points_of(client, user, container)
+    assert stored["measurements"] == measurements
+    assert stored["metadata"] == metadata
+    assert isinstance(stored["measurements"]["wide"], int)
+
+
 async def test_nearest_neighbours_in_a_container_of_tiny_extent(
     client: httpx.AsyncClient, user: ApiUser
 ) -> None:

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -17,6 +19,8 @@ from pyshepard.data.spatial.query import COORDINATE_LIMIT
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _DIGITS = re.compile(r"-?\d+")
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+# a run of digits a 64-bit integer cannot hold (or a long fraction: then merely read twice)
+_WIDE_INTEGER = re.compile(rb"\d{20}")
 _FIELD = "createSpatialDataPoints.dataPoints[{index}].{name}"
 MAX_VIOLATIONS = 100
 
@@ -129,19 +133,33 @@ def _point(index: int, point: Any, violations: list[dict[str, str]]) -> tuple[An
     return None if len(violations) > before else (x, y, z, measurements, metadata)
 
 
-def parse_points(body: bytes, now: int) -> Points:
-    """Raises InvalidBody (not a JSON array of objects, unreadable values) or
-    ConstraintViolation (missing coordinates, empty measurements), storing nothing."""
+def _exact_dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _load(body: bytes) -> tuple[Any, Callable[[Any], bytes]]:
+    """The body and the encoder of its measurements and metadata. orjson reads integers beyond
+    64 bits as floats, losing digits; a body that may hold one is read again by the standard
+    library, which keeps every integer exact (as upstream's Jackson BigInteger does)."""
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidBody(f"Malformed JSON body: {exc}") from None
+    if _WIDE_INTEGER.search(body) is None:
+        return document, orjson.dumps
+    return json.loads(body), _exact_dumps
+
+
+def parse_points(body: bytes, now: int) -> Points:
+    """Raises InvalidBody (not a JSON array of objects, unreadable values) or
+    ConstraintViolation (missing coordinates, empty measurements), storing nothing."""
+    document, dumps = _load(body)
     if not isinstance(document, list):
         raise InvalidBody("The body must be a JSON array of SpatialDataPoint objects")
     check_nul = b"\\u0000" in body
     points = Points()
     violations: list[dict[str, str]] = []
-    dumps, timestamps, xs, ys, zs = orjson.dumps, points.timestamps, points.xs, points.ys, points.zs
+    timestamps, xs, ys, zs = points.timestamps, points.xs, points.ys, points.zs
     all_measurements, all_metadata = points.measurements, points.metadata
     for index, raw in enumerate(document):
         # the fast path: what well-behaved clients send (orjson never yields NaN or infinity)
