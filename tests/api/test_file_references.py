@@ -360,9 +360,11 @@ async def test_payload_of_a_deleted_container_is_404(
     assert payload.status_code == 404
 
 
-async def test_deleted_files_drop_out_of_the_payload(
+async def test_deleted_files_stay_listed_but_cannot_be_downloaded(
     client: httpx.AsyncClient, place: Place
 ) -> None:
+    """As upstream: deleting a file unlinks it from its container only; the reference keeps
+    the file (FileReferenceService.getFiles returns reference.getFiles())."""
     created = await _created(client, place)
     await client.delete(
         f"{CONTAINERS}/{place.container_id}/payload/{place.file['oid']}",
@@ -370,7 +372,9 @@ async def test_deleted_files_drop_out_of_the_payload(
     )
     base = f"{place.url}/{created['id']}/payload"
 
-    assert (await client.get(base, headers=place.owner.headers)).json() == []
+    assert (await client.get(base, headers=place.owner.headers)).json() == [place.file]
+    reference = await client.get(f"{place.url}/{created['id']}", headers=place.owner.headers)
+    assert reference.json()["fileOids"] == [place.file["oid"]]
     gone = await client.get(f"{base}/{place.file['oid']}", headers=place.owner.headers)
     assert gone.status_code == 404
 

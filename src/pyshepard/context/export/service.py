@@ -4,7 +4,9 @@
 404/403 before any byte is sent. `export_zip` then streams the archive from a read-only unit
 of work of its own, entry by entry: JSON documents and one timeseries CSV at a time are built
 in memory, file payloads are copied from the BlobStore chunk by chunk, the metadata goes last.
-A payload the caller may not read (its container is private or gone) is left out, as upstream.
+A payload the caller may not read (its container is private or gone) is left out. Upstream
+skips only what it cannot access and fails the whole export with a 404 for a container that
+is gone; leaving that payload out too keeps the rest of the collection exportable.
 """
 
 from __future__ import annotations

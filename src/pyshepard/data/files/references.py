@@ -8,6 +8,7 @@ Read on the container (404 when it is gone, 403 when unreadable).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from pyshepard.auth.permissions.policy import Action
 from pyshepard.context.references.models import Reference
@@ -103,10 +104,15 @@ async def create_file_reference(
         container = await files.load_file_container(uow, actor, body.fileContainerId)
     except DomainError as exc:  # upstream turns the container's 404/403 into a 400
         raise InvalidBody(exc.message) from None
-    oids = [row.oid for row in await files.find_files(uow, container.id, body.fileOids)]
+    found = await files.find_files(uow, container.id, body.fileOids)
     reference = common.new_reference(actor, data_object, KIND, body.name)
     reference.container_id = container.id
-    reference.details = {"fileOids": oids}
+    # the files' metadata travels with the reference: upstream lists a referenced file after
+    # it was deleted from its container (only its bytes are gone then)
+    reference.details = {
+        "fileOids": [row.oid for row in found],
+        "files": [files.render_file(row).model_dump(mode="json") for row in found],
+    }
     return render_file_reference(await common.insert(uow, reference))
 
 
@@ -143,7 +149,7 @@ async def get_file_reference_files(
     *,
     version_uid: str | None = None,
 ) -> list[ShepardFile]:
-    """The referenced files that still exist, in the reference's order.
+    """The referenced files in the reference's order, deleted ones included (as upstream).
     Raises NotFound, PermissionDenied (collection, then container)."""
     reference = await _load(
         uow, actor, collection_id, data_object_id, reference_id, version_uid=version_uid
@@ -154,6 +160,10 @@ async def get_file_reference_files(
         reference,
         f"Referenced FileContainer is not set or deleted in FileReference with id {reference.id}",
     )
+    listed: list[dict[str, Any]] | None = reference.details.get("files")
+    if listed is not None:
+        return [ShepardFile(**entry) for entry in listed]
+    # a reference made before its files' metadata was kept with it: the files still there
     oids: Sequence[str] = reference.details.get("fileOids", [])
     return [files.render_file(row) for row in await files.find_files(uow, container_id, oids)]
 
