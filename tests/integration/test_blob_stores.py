@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pyshepard.core.blobs import BlobStore, open_blob_store
+from pyshepard.core.blobs import BlobMissing, BlobStore, open_blob_store
 from pyshepard.core.blobs.s3 import MIN_PART_SIZE, S3BlobStore
 from tests.s3_support import S3Endpoint
 
@@ -110,6 +110,15 @@ async def test_stat_scan_and_delete(store: BlobStore) -> None:
     assert await store.size(one.key) is None
     assert [e.key async for e in store.scan("files/")] == []
     assert await _read(store, other.key) == b"other"
+
+
+async def test_opening_a_missing_blob_is_blob_missing(store: BlobStore) -> None:
+    gone = await store.put_stream(_chunks(b"gone"), prefix="files/")
+    await store.delete(gone.key)
+    with pytest.raises(BlobMissing):
+        await anext(store.open(gone.key))
+    with pytest.raises(BlobMissing):
+        await anext(store.open(gone.key, start=1, end=2))
 
 
 async def test_failed_stream_leaves_nothing(store: BlobStore) -> None:

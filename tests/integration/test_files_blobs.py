@@ -19,7 +19,7 @@ from pyshepard.core.clock import utcnow
 from pyshepard.core.db import Database, UnitOfWork
 from pyshepard.core.identity import Principal
 from pyshepard.data.files import service as files
-from pyshepard.data.files.errors import BlobVanished
+from pyshepard.data.files.errors import BlobVanished, FileNotFound
 from pyshepard.data.files.models import StoredFile
 from pyshepard.data.files.schemas import FileContainer
 from tests.conftest import ApiUser
@@ -108,7 +108,7 @@ async def _read(db: Database, actor: Principal, container_id: int, oid: str) -> 
         return await files.open_file(uow, actor, container_id, oid)
 
     download: files.FileDownload = await db.run(work)
-    return b"".join([chunk async for chunk in download.chunks()])
+    return b"".join([chunk async for chunk in await download.opened()])
 
 
 async def _sweep(db: Database, **options: object) -> list[str]:
@@ -203,3 +203,36 @@ async def test_concurrent_reupload_and_delete_of_the_same_bytes(
             continue  # refused, never acknowledged: nothing was promised
         assert isinstance(new, str), new
         assert await _read(files_db, actor, second, new) == data
+
+
+async def test_a_file_deleted_after_its_lookup_is_not_found_when_opened(
+    files_db: Database, actor: Principal
+) -> None:
+    """A download that found the file, racing a delete that removes its blob before the bytes
+    are opened: FileNotFound before any response starts, never a body that breaks off."""
+    container = await _new_container(files_db, actor)
+    oid = await _upload(files_db, actor, container, os.urandom(4096))
+
+    async def look_up(uow: UnitOfWork) -> files.FileDownload:
+        return await files.open_file(uow, actor, container, oid)
+
+    download: files.FileDownload = await files_db.run(look_up)
+    await _delete(files_db, actor, container, oid)
+    with pytest.raises(FileNotFound):
+        await download.opened()
+
+
+async def test_an_opened_file_streams_to_the_end_when_deleted_meanwhile(
+    files_db: Database, actor: Principal
+) -> None:
+    container = await _new_container(files_db, actor)
+    data = os.urandom(3 * 1024 * 1024)  # several read chunks
+    oid = await _upload(files_db, actor, container, data)
+
+    async def look_up(uow: UnitOfWork) -> files.FileDownload:
+        return await files.open_file(uow, actor, container, oid)
+
+    download: files.FileDownload = await files_db.run(look_up)
+    stream = await download.opened()
+    await _delete(files_db, actor, container, oid)
+    assert b"".join([chunk async for chunk in stream]) == data

@@ -170,6 +170,7 @@ class _Payloads:
                 download = await file_references.open_file_reference_payload(
                     self.uow, self.actor, *path, oid=oid
                 )
+                chunks = await download.opened()
             except DomainError as exc:  # e.g. bytes lost from the blob store: skip this file only
                 log.warning(
                     "export of collection %s skips file %s: %s",
@@ -178,7 +179,7 @@ class _Payloads:
                     exc.message,
                 )
                 continue
-            async for chunk in self.archive.add_stream(filename, download.chunks(), download.size):
+            async for chunk in self.archive.add_stream(filename, chunks, download.size):
                 yield chunk
             self.crate.add_payload(filename, name=name, encoding=None, size=download.size)
 

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 
+class BlobMissing(LookupError):
+    """The key is not (or no longer) in the store."""
+
+
 @dataclass(frozen=True)
 class BlobInfo:
     key: str
@@ -30,7 +34,8 @@ class BlobStore(ABC):
 
     @abstractmethod
     def open(self, key: str, *, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
-        """Stream the bytes of `key` (optionally the byte range [start, end])."""
+        """Stream the bytes of `key` (optionally the byte range [start, end]). The blob is
+        opened when the first chunk is asked for; BlobMissing then if it is absent."""
 
     @abstractmethod
     async def size(self, key: str) -> int | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import anyio
 
-from pyshepard.core.blobs.base import BlobEntry, BlobInfo, BlobStore
+from pyshepard.core.blobs.base import BlobEntry, BlobInfo, BlobMissing, BlobStore
 from pyshepard.core.blobs.pipeline import Digests, Lane
 
 CHUNK = 1024 * 1024
@@ -57,7 +57,12 @@ class LocalBlobStore(BlobStore):
         self, key: str, *, start: int = 0, end: int | None = None
     ) -> AsyncIterator[bytes]:
         remaining = None if end is None else end - start + 1
-        async with await anyio.open_file(self._path(key), "rb") as handle:
+        try:
+            opened = await anyio.open_file(self._path(key), "rb")
+        except FileNotFoundError:
+            raise BlobMissing(key) from None
+        # an open file stays readable when the blob is deleted meanwhile (POSIX unlink)
+        async with opened as handle:
             await handle.seek(start)
             while remaining is None or remaining > 0:
                 want = CHUNK if remaining is None else min(CHUNK, remaining)
@@ -69,9 +74,8 @@ class LocalBlobStore(BlobStore):
                 yield chunk
 
     async def size(self, key: str) -> int | None:
-        path = self._path(key)
-        exists = await anyio.to_thread.run_sync(path.exists)
-        return (await anyio.to_thread.run_sync(path.stat)).st_size if exists else None
+        entry = await self.stat(key)
+        return None if entry is None else entry.size
 
     async def stat(self, key: str) -> BlobEntry | None:
         path = self._path(key)

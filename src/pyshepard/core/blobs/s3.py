@@ -28,7 +28,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pyshepard.core.blobs.base import BlobEntry, BlobInfo, BlobStore
+from pyshepard.core.blobs.base import BlobEntry, BlobInfo, BlobMissing, BlobStore
 from pyshepard.core.blobs.pipeline import Digests, Lane
 
 if TYPE_CHECKING:
@@ -152,7 +152,12 @@ class S3BlobStore(BlobStore):
         request: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(key)}
         if start or end is not None:
             request["Range"] = f"bytes={start}-{'' if end is None else end}"
-        response = await self._call(self.client.get_object, **request)
+        try:
+            response = await self._call(self.client.get_object, **request)
+        except ClientError as exc:
+            if _status(exc) == 404:
+                raise BlobMissing(key) from None
+            raise
         body = response["Body"]
         try:
             while chunk := await anyio.to_thread.run_sync(body.read, READ_CHUNK):

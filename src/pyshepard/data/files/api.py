@@ -155,7 +155,7 @@ async def get_file(
     oid: Oid,
 ) -> Response:
     download = await service.open_file(uow, caller, fileContainerId, oid)
-    return _download_response(request, download)
+    return await _download_response(request, download)
 
 
 @router.delete(
@@ -239,7 +239,7 @@ async def get_file_payload(
     download = await references.open_file_reference_payload(
         uow, caller, collectionId, dataObjectId, fileReferenceId, oid=oid, version_uid=versionUid
     )
-    return _download_response(request, download)
+    return await _download_response(request, download)
 
 
 # --- downloads -------------------------------------------------------------------------------
@@ -282,7 +282,7 @@ def _entity_tags(header: str) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",")}
 
 
-def _download_response(request: Request, download: service.FileDownload) -> Response:
+async def _download_response(request: Request, download: service.FileDownload) -> Response:
     etag = f'"{download.sha256}"'
     headers = {
         "Content-Disposition": _content_disposition(download.filename),
@@ -308,12 +308,12 @@ def _download_response(request: Request, download: service.FileDownload) -> Resp
             headers["Content-Range"] = f"bytes {start}-{end}/{download.size}"
             headers["Content-Length"] = str(end - start + 1)
             return StreamingResponse(
-                download.chunks(start, end),
+                await download.opened(start, end),
                 status_code=206,
                 media_type="application/octet-stream",
                 headers=headers,
             )
     headers["Content-Length"] = str(download.size)
     return StreamingResponse(
-        download.chunks(), media_type="application/octet-stream", headers=headers
+        await download.opened(), media_type="application/octet-stream", headers=headers
     )

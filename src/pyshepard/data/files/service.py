@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pyshepard.auth.permissions.policy import Action
-from pyshepard.core.blobs import BlobStore
+from pyshepard.core.blobs import BlobMissing, BlobStore
 from pyshepard.core.clock import to_wire, utcnow
 from pyshepard.core.db import UnitOfWork
 from pyshepard.core.identity import Principal
@@ -163,15 +163,32 @@ async def upload_file(
 class FileDownload:
     """What a download needs once the transaction is over: metadata and the blob to stream."""
 
+    oid: str
     filename: str
     size: int
     sha256: str
     blobs: BlobStore
     key: str
 
-    def chunks(self, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
-        """Bytes `start`..`end` (inclusive; None = to the end)."""
-        return self.blobs.open(self.key, start=start, end=end)
+    async def opened(self, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        """Bytes `start`..`end` (inclusive; None = to the end), the blob opened now: a file
+        deleted since `download_of` is FileNotFound here, before a response starts, not a body
+        that breaks off after its status line. Once open, the bytes stream to the end."""
+        stream = self.blobs.open(self.key, start=start, end=end)
+        try:
+            first = await anext(stream, b"")
+        except BlobMissing:
+            raise FileNotFound(
+                f"The content of file {self.oid} is missing from the storage"
+            ) from None
+        return _chained(first, stream)
+
+
+async def _chained(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    if first:
+        yield first
+    async for chunk in rest:
+        yield chunk
 
 
 async def find_files(uow: UnitOfWork, container_id: int, oids: Sequence[str]) -> list[StoredFile]:
@@ -198,6 +215,7 @@ async def download_of(uow: UnitOfWork, stored: StoredFile) -> FileDownload:
         )
         raise FileNotFound(f"The content of file {stored.oid} is missing from the storage")
     return FileDownload(
+        oid=stored.oid,
         filename=stored.filename,
         size=stored.size,
         sha256=stored.sha256,
