@@ -20,6 +20,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
 from pyshepard.core.errors import InvalidBody, UnsupportedMediaType
+from pyshepard.core.text import storable
 
 CHUNK = 1024 * 1024
 MAX_FILENAME = 4096
@@ -70,12 +71,19 @@ async def form_parts(
             pass
 
 
+# the charsets RFC 8187 names for `filename*`; any other Python codec (e.g. unicode_escape)
+# could decode to text no database row can hold
+_FILENAME_CHARSETS = {"utf-8", "utf8", "iso-8859-1", "latin-1", "latin1"}
+
+
 def part_filename(disposition: bytes, params: dict[bytes, bytes]) -> str | None:
     """The file name of a Content-Disposition header (`filename*` preferred); raises
     InvalidBody for an undecodable name, a NUL or more than MAX_FILENAME characters."""
     extended = _EXTENDED_FILENAME.search(disposition)
     if extended:
         charset = extended.group(1).decode("ascii")
+        if charset.lower().replace("_", "-") not in _FILENAME_CHARSETS:
+            raise InvalidBody(f"The file name's charset must be UTF-8 or ISO-8859-1, not {charset}")
         try:
             name = unquote(extended.group(2).decode("ascii"), encoding=charset, errors="strict")
         except (LookupError, UnicodeDecodeError):
@@ -88,7 +96,7 @@ def part_filename(disposition: bytes, params: dict[bytes, bytes]) -> str | None:
             name = raw.decode("latin-1")
     else:
         return None
-    if "\x00" in name or len(name) > MAX_FILENAME:
+    if not storable(name) or len(name) > MAX_FILENAME:
         raise InvalidBody(f"The file name must be at most {MAX_FILENAME} characters without NUL")
     return name
 

@@ -662,6 +662,34 @@ async def test_non_ascii_filename_round_trips(client: httpx.AsyncClient, user: A
     )
 
 
+@pytest.mark.parametrize(
+    ("disposition", "status"),
+    [
+        ("filename*=unicode_escape''%5Cud800x.bin", 400),  # decodes to an unpaired surrogate
+        ("filename*=utf-16''x.bin", 400),
+        ("filename*=ISO-8859-1''caf%E9.txt", 201),
+        ("filename*=utf-8''caf%C3%A9.txt", 201),
+    ],
+)
+async def test_extended_filenames_take_the_charsets_rfc_8187_names(
+    client: httpx.AsyncClient, user: ApiUser, disposition: str, status: int
+) -> None:
+    container = await create_container(client, user)
+    boundary = "b0undary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; {disposition}\r\n'
+        f"Content-Type: application/octet-stream\r\n\r\nbytes\r\n--{boundary}--\r\n"
+    ).encode()
+    response = await client.post(
+        f"{CONTAINERS}/{container['id']}/payload",
+        content=body,
+        headers={**user.headers, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == status, response.text
+    if status == 201:
+        assert response.json()["filename"] == "café.txt"
+
+
 async def test_empty_file(backend: Backend, user: ApiUser) -> None:
     container = await create_container(backend.client, user)
     uploaded = await upload(backend.client, user, container["id"], b"", "empty.txt")

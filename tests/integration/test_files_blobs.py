@@ -17,6 +17,7 @@ from sqlalchemy import select
 from pyshepard.core.blobs import BlobEntry, BlobInfo, BlobStore, open_blob_store
 from pyshepard.core.clock import utcnow
 from pyshepard.core.db import Database, UnitOfWork
+from pyshepard.core.errors import NotFound
 from pyshepard.core.identity import Principal
 from pyshepard.data.files import service as files
 from pyshepard.data.files.errors import BlobVanished, FileNotFound
@@ -236,3 +237,34 @@ async def test_an_opened_file_streams_to_the_end_when_deleted_meanwhile(
     stream = await download.opened()
     await _delete(files_db, actor, container, oid)
     assert b"".join([chunk async for chunk in stream]) == data
+
+
+async def test_an_upload_refused_after_its_bytes_were_stored_leaves_no_blob(
+    files_db: Database, blobs: FaultyBlobs, actor: Principal
+) -> None:
+    """The container is deleted while the bytes stream: NotFound, and the bytes are dropped,
+    unless another file has the same bytes (that file stays downloadable)."""
+    keeper = await _new_container(files_db, actor)
+    shared = os.urandom(1024)
+    kept = await _upload(files_db, actor, keeper, shared)
+    for data in (os.urandom(1024), shared):
+        doomed = await _new_container(files_db, actor)
+
+        async def delete_container(uow: UnitOfWork, container: int = doomed) -> None:
+            await files.delete_file_container(uow, actor, container)
+
+        async def streaming(data: bytes = data) -> AsyncIterator[bytes]:
+            yield data[:512]
+            await files_db.run(delete_container)
+            yield data[512:]
+
+        async def upload(uow: UnitOfWork, container: int = doomed) -> None:
+            await files.upload_file(uow, actor, container, "late.bin", streaming())
+
+        with pytest.raises(NotFound):
+            await files_db.run(upload)
+
+    assert [entry.key async for entry in blobs.scan(files.BLOB_PREFIX)] == [
+        files.BLOB_PREFIX + hashlib.sha256(shared).hexdigest()
+    ]
+    assert await _read(files_db, actor, keeper, kept) == shared

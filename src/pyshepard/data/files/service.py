@@ -140,22 +140,32 @@ async def upload_file(
     await load_file_container(uow, actor, container_id, Action.WRITE)
     await uow.release()
     blob = await uow.blobs.put_stream(chunks, prefix=BLOB_PREFIX)
-    await load_file_container(uow, actor, container_id, Action.WRITE)
-    store = _store(uow)
-    await store.lock_blob(blob.key)
-    if await uow.blobs.stat(blob.key) is None:
-        raise BlobVanished("The uploaded bytes were removed concurrently; upload the file again")
-    stored = await store.add(
-        oid=secrets.token_hex(12),
-        container_id=container_id,
-        filename=filename if filename and filename.strip() else default_filename(),
-        created_at=utcnow(),
-        created_by=actor.username,
-        size=blob.size,
-        md5=blob.md5,
-        sha256=blob.sha256,
-        blob_key=blob.key,
-    )
+    try:
+        await load_file_container(uow, actor, container_id, Action.WRITE)
+        store = _store(uow)
+        await store.lock_blob(blob.key)
+        if await uow.blobs.stat(blob.key) is None:
+            raise BlobVanished(
+                "The uploaded bytes were removed concurrently; upload the file again"
+            )
+        stored = await store.add(
+            oid=secrets.token_hex(12),
+            container_id=container_id,
+            filename=filename if filename and filename.strip() else default_filename(),
+            created_at=utcnow(),
+            created_by=actor.username,
+            size=blob.size,
+            md5=blob.md5,
+            sha256=blob.sha256,
+            blob_key=blob.key,
+        )
+    except Exception:
+        # refused after the bytes were stored (container gone, access revoked meanwhile): drop
+        # them unless another file has the same bytes. This transaction ends first, as it may
+        # hold the blob's lock that the cleanup takes.
+        await uow.rollback()
+        await _drop_quietly(uow, blob.key)
+        raise
     return render_file(stored)
 
 
@@ -240,6 +250,14 @@ async def delete_file(uow: UnitOfWork, actor: Principal, container_id: int, oid:
         raise FileNotFound(f"Could not find and delete file with oid: {oid}")
     await store.remove(stored)
     _release_blobs_after_commit(uow, {stored.blob_key})
+
+
+async def _drop_quietly(uow: UnitOfWork, key: str) -> None:
+    """`_drop_unused` for one key, apart; a failure is logged (the sweeper retries later)."""
+    try:
+        await uow.run_apart(lambda other: _drop_unused(other, [key]))
+    except Exception:
+        log.exception("could not remove blob %s of a refused upload; the sweeper will", key)
 
 
 def _release_blobs_after_commit(uow: UnitOfWork, keys: set[str]) -> None:
