@@ -23,6 +23,8 @@ from typer.testing import CliRunner, Result
 from pyshepard.auth.users import service as users
 from pyshepard.auth.users.models import User
 from pyshepard.cli.main import app
+from pyshepard.cli.serve import banner
+from pyshepard.core.config import Settings
 from pyshepard.core.db import Database, UnitOfWork
 from tests.conftest import API
 
@@ -444,3 +446,14 @@ def test_serve_with_workers_shares_the_port_and_notices_a_cli_revocation(
     finally:
         code, output = _stop(server)
     assert code in {0, -signal.SIGTERM}, output
+
+
+def test_the_banner_masks_s3_credentials(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        blob_url="s3://bucket/files?endpoint=http://127.0.0.1:9000&access_key=AKID&secret_key=S3CRET",
+    )
+    shown = banner(settings, "127.0.0.1", 8080)
+    assert "S3CRET" not in shown
+    assert "AKID" not in shown
+    assert "s3://bucket/files?endpoint=http://127.0.0.1:9000&access_key=***&secret_key=***" in shown

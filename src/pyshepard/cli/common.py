@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import NoReturn, TypeVar
 
@@ -32,6 +33,14 @@ def load_settings() -> Settings:
 def display_url(database_url: str) -> str:
     """The database URL without its password, for messages."""
     return make_url(database_url).render_as_string(hide_password=True)
+
+
+_CREDENTIAL_PARAMETER = re.compile(r"(?i)([?&](?:secret_key|access_key)=)[^&]*")
+
+
+def display_blob_url(blob_url: str) -> str:
+    """The blob store URL with its S3 credentials masked, for messages."""
+    return _CREDENTIAL_PARAMETER.sub(r"\1***", blob_url)
 
 
 def prepare(settings: Settings) -> None:

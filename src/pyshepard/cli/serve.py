@@ -9,7 +9,7 @@ import uvicorn
 
 from pyshepard import __version__
 from pyshepard.app import create_app
-from pyshepard.cli.common import display_url, load_settings, prepare
+from pyshepard.cli.common import display_blob_url, display_url, load_settings, prepare
 from pyshepard.core.config import Settings
 
 
@@ -21,7 +21,7 @@ def banner(settings: Settings, host: str, port: int) -> str:
             f"pyshepard {__version__}",
             f"  data:       {settings.data_dir}",
             f"  database:   {display_url(settings.resolved_database_url)}",
-            f"  blobs:      {settings.resolved_blob_url}",
+            f"  blobs:      {display_blob_url(settings.resolved_blob_url)}",
             f"  API:        {root}/shepard/api",
             f"  Swagger UI: {root}/shepard/doc/swagger-ui",
             f"  OpenAPI:    {root}/shepard/doc/openapi.json",
