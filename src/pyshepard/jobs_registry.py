@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from pyshepard.core.db import Database
-from pyshepard.core.jobs import FailureHook, Handler
+from pyshepard.core.jobs import FailureHook, Handler, Periodic
+from pyshepard.data.files import tasks as files_tasks
 from pyshepard.registry import tasks as registry_tasks
 from pyshepard.subscriptions import tasks as subscriptions_tasks
 
@@ -27,6 +28,12 @@ HANDLERS: dict[str, Handler] = {
 FAILURE_HOOKS: dict[str, FailureHook] = {
     "registry.validate": registry_tasks.validation_failed,
 }
+
+# run by every worker (and the embedded worker) every `interval(settings)` seconds, the first
+# time one interval after it starts; each must be safe to run from several workers at once
+PERIODIC: list[Periodic] = [
+    Periodic("files.sweep_blobs", lambda s: s.blob_sweep_interval_seconds, files_tasks.sweep_blobs),
+]
 
 # run once when a worker (or the embedded worker) starts, before it claims jobs
 STARTUP_HOOKS: list[Callable[[Database], Awaitable[None]]] = [

@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator, Mapping
 from pyshepard.core.blobs import open_blob_store
 from pyshepard.core.config import Settings
 from pyshepard.core.db import Database, create_engine
-from pyshepard.core.jobs import Handler, JobRunner, default_worker_id
-from pyshepard.jobs_registry import FAILURE_HOOKS, HANDLERS, STARTUP_HOOKS
+from pyshepard.core.jobs import Handler, JobRunner, default_worker_id, run_periodically
+from pyshepard.jobs_registry import FAILURE_HOOKS, HANDLERS, PERIODIC, STARTUP_HOOKS
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ async def main(
     )
     await run_startup_hooks(database)
     work = asyncio.create_task(runner.run_forever(stop), name="pyshepard-worker")
+    periodic = asyncio.create_task(run_periodically(database, PERIODIC, stop))
     installed = _install_signal_handlers(stop, work)
     try:
         await asyncio.wait({work})
@@ -56,6 +57,8 @@ async def main(
         await asyncio.wait({work})
         raise
     finally:
+        stop.set()
+        await asyncio.wait({periodic})
         loop = asyncio.get_running_loop()
         for signum in installed:
             loop.remove_signal_handler(signum)
@@ -116,10 +119,12 @@ async def embedded(
     await run_startup_hooks(database)
     stop = asyncio.Event()
     task = asyncio.create_task(runner.run_forever(stop), name="pyshepard-embedded-worker")
+    periodic = asyncio.create_task(run_periodically(database, PERIODIC, stop))
     try:
         yield runner
     finally:
         stop.set()
+        await asyncio.wait({periodic})
         try:
             await asyncio.wait_for(task, grace)
         except TimeoutError:

@@ -121,6 +121,29 @@ async def test_opening_a_missing_blob_is_blob_missing(store: BlobStore) -> None:
         await anext(store.open(gone.key, start=1, end=2))
 
 
+async def test_leftovers_of_interrupted_uploads_are_abandoned_once_old(
+    store: BlobStore, tmp_path: Path
+) -> None:
+    """What a crash mid-upload leaves: a temporary file (local), an unfinished multipart
+    upload (S3). Only those started before the cutoff go; stored blobs stay."""
+    kept = await store.put_stream(_chunks(b"stored"), prefix="files/")
+    if isinstance(store, S3BlobStore):
+        store.client.create_multipart_upload(Bucket=store.bucket, Key="files/.uploads/crashed")
+    else:
+        (tmp_path / "blobs" / ".upload-crashed").write_bytes(b"half a file")
+    now = datetime.now(UTC)
+
+    if not isinstance(store, S3BlobStore):  # moto dates every multipart upload 2010-11-10
+        assert await store.abandon_incomplete(now - timedelta(hours=1)) == 0
+    assert await store.abandon_incomplete(now + timedelta(minutes=1)) == 1
+    assert await store.abandon_incomplete(now + timedelta(minutes=1)) == 0
+    if isinstance(store, S3BlobStore):
+        assert store.client.list_multipart_uploads(Bucket=store.bucket).get("Uploads", []) == []
+    else:
+        assert not (tmp_path / "blobs" / ".upload-crashed").exists()
+    assert await _read(store, kept.key) == b"stored"
+
+
 async def test_failed_stream_leaves_nothing(store: BlobStore) -> None:
     async def broken() -> AsyncIterator[bytes]:
         yield os.urandom(PART + 10)  # enough to start a multipart upload on S3

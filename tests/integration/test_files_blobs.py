@@ -7,8 +7,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import time
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from pyshepard.core.db import Database, UnitOfWork
 from pyshepard.core.errors import NotFound
 from pyshepard.core.identity import Principal
 from pyshepard.data.files import service as files
+from pyshepard.data.files import tasks as files_tasks
 from pyshepard.data.files.errors import BlobVanished, FileNotFound
 from pyshepard.data.files.models import StoredFile
 from pyshepard.data.files.schemas import FileContainer
@@ -59,6 +61,9 @@ class FaultyBlobs(BlobStore):
 
     async def healthy(self) -> bool:
         return await self.inner.healthy()
+
+    async def abandon_incomplete(self, started_before: datetime) -> int:
+        return await self.inner.abandon_incomplete(started_before)
 
 
 @pytest.fixture
@@ -268,3 +273,25 @@ async def test_an_upload_refused_after_its_bytes_were_stored_leaves_no_blob(
         files.BLOB_PREFIX + hashlib.sha256(shared).hexdigest()
     ]
     assert await _read(files_db, actor, keeper, kept) == shared
+
+
+async def test_the_periodic_sweep_removes_old_orphans_and_crashed_uploads(
+    files_db: Database, blobs: FaultyBlobs, actor: Principal, tmp_path: Path
+) -> None:
+    container = await _new_container(files_db, actor)
+    kept = os.urandom(64)
+    await _upload(files_db, actor, container, kept)
+    orphan = await blobs.put_stream(_chunks(os.urandom(64)), prefix=files.BLOB_PREFIX)
+    crashed = tmp_path / "blobs" / ".upload-crashed"
+    crashed.write_bytes(b"half")
+    digest = orphan.key.removeprefix(files.BLOB_PREFIX)
+    stored = tmp_path / "blobs" / files.BLOB_PREFIX / digest[:2] / digest  # the local layout
+    long_ago = time.time() - 2 * files.DEFAULT_GRACE.total_seconds()
+    for path in (crashed, stored):
+        os.utime(path, (long_ago, long_ago))
+
+    await files_tasks.sweep_blobs(files_db)
+
+    assert await blobs.stat(orphan.key) is None
+    assert not crashed.exists()
+    assert await blobs.stat(_key(kept)) is not None

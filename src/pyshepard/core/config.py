@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     base_url: str = ""  # public base URL, used as the `iss` of API keys; request URL if empty
+    # every worker sweeps unused file blobs and leftovers of crashed uploads this often (0: never)
+    blob_sweep_interval_seconds: float = 3600.0
 
     # OIDC (upstream names accepted without prefix)
     oidc_public: str = Field(

@@ -50,6 +50,11 @@ class BlobStore(ABC):
         """Every stored key starting with `prefix` (the orphan sweeper walks these)."""
 
     @abstractmethod
+    async def abandon_incomplete(self, started_before: datetime) -> int:
+        """Remove what uploads interrupted by a crash left behind (temporary files, unfinished
+        multipart uploads) that started before `started_before`; returns how many."""
+
+    @abstractmethod
     async def delete(self, key: str) -> None:
         """Remove `key`; absent keys are not an error."""
 

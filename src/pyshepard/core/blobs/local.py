@@ -15,6 +15,7 @@ from pyshepard.core.blobs.base import BlobEntry, BlobInfo, BlobMissing, BlobStor
 from pyshepard.core.blobs.pipeline import Digests, Lane
 
 CHUNK = 1024 * 1024
+_TEMPORARY = ".upload-"  # an upload's bytes until they are renamed to their content key
 _KEY = re.compile(r"([A-Za-z0-9_-]+/)*[A-Za-z0-9_-][A-Za-z0-9_.-]*")
 
 
@@ -30,7 +31,7 @@ class LocalBlobStore(BlobStore):
 
     async def put_stream(self, chunks: AsyncIterator[bytes], *, prefix: str = "") -> BlobInfo:
         await anyio.to_thread.run_sync(lambda: self.root.mkdir(parents=True, exist_ok=True))
-        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".upload-")
+        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=_TEMPORARY)
         tmp = Path(tmp_name)
         digests, writer = Digests(), Lane("blob-write")
         try:
@@ -115,6 +116,22 @@ class LocalBlobStore(BlobStore):
 
     async def delete(self, key: str) -> None:
         await anyio.to_thread.run_sync(lambda: self._path(key).unlink(missing_ok=True))
+
+    async def abandon_incomplete(self, started_before: datetime) -> int:
+        cutoff = started_before.timestamp()
+
+        def remove() -> int:
+            removed = 0
+            for temporary in self.root.glob(f"{_TEMPORARY}*"):
+                try:
+                    if temporary.stat().st_mtime < cutoff:
+                        temporary.unlink()
+                        removed += 1
+                except FileNotFoundError:
+                    continue
+            return removed
+
+        return await anyio.to_thread.run_sync(remove)
 
     async def healthy(self) -> bool:
         def check() -> bool:

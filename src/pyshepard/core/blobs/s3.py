@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -194,6 +194,25 @@ class S3BlobStore(BlobStore):
     async def delete(self, key: str) -> None:
         await self._call(self.client.delete_object, Bucket=self.bucket, Key=self._key(key))
 
+    async def abandon_incomplete(self, started_before: datetime) -> int:
+        """Aborts unfinished multipart uploads under this store's prefix (a finished temporary
+        object under `.uploads/` is an unreferenced key, which the orphan sweep removes)."""
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        pages = iter(paginator.paginate(Bucket=self.bucket, Prefix=self.prefix))
+        aborted = 0
+        while (page := await anyio.to_thread.run_sync(next, pages, None)) is not None:
+            for upload in page.get("Uploads", []):
+                if upload["Initiated"].astimezone(UTC) >= started_before:
+                    continue
+                await self._call(
+                    self.client.abort_multipart_upload,
+                    Bucket=self.bucket,
+                    Key=upload["Key"],
+                    UploadId=upload["UploadId"],
+                )
+                aborted += 1
+        return aborted
+
     async def healthy(self) -> bool:
         try:
             await self._call(self.client.head_bucket, Bucket=self.bucket)
@@ -248,7 +267,7 @@ class _MultipartUpload:
                     UploadId=self.upload_id,
                 )
         except (ClientError, BotoCoreError):
-            pass  # a lifecycle rule for incomplete uploads and `.uploads/` is the backstop
+            pass  # the periodic blob sweep aborts or removes what is left (files/tasks.py)
 
 
 def _status(exc: ClientError) -> int:
