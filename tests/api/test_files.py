@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import os
 import re
+import socket
 import tracemalloc
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from pyshepard.app import create_app
 from pyshepard.core.config import Settings
 from pyshepard.core.db import Database
 from tests.api.files_support import (
@@ -874,3 +876,35 @@ async def test_collection_default_file_container(
     assert updated.status_code == 403
     kept = await client.get(f"{API}/collections/{collection_id}", headers=owner.headers)
     assert kept.json()["defaultFileContainerId"] == container["id"]
+
+
+async def test_an_object_store_that_does_not_answer_is_a_503(
+    settings: Settings, user: ApiUser
+) -> None:
+    with socket.socket() as sock:  # a loopback port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    app = create_app(
+        Settings(
+            data_dir=settings.data_dir,
+            database_url=settings.database_url,
+            blob_url=f"s3://bucket?endpoint=http://127.0.0.1:{closed}&access_key=a&secret_key=b",
+        )
+    )
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as down:
+            container = await create_container(down, user)
+            upload = await down.post(
+                f"{CONTAINERS}/{container['id']}/payload",
+                files={"file": ("a.txt", b"bytes")},
+                headers=user.headers,
+            )
+            health = await down.get(f"{API}/healthz")
+    finally:
+        await app.state.db.dispose()
+        await app.state.http.aclose()
+
+    assert upload.status_code == 503
+    assert upload.json()["exception"] == "ServiceUnavailableException"
+    assert health.status_code == 503

@@ -64,6 +64,13 @@ class UnsupportedMediaType(DomainError):
     exception = "NotSupportedException"
 
 
+class ServiceUnavailable(DomainError):
+    """A backing service (the object store) does not answer; nothing was changed."""
+
+    status = 503
+    exception = "ServiceUnavailableException"
+
+
 class ConstraintViolation(DomainError):
     """Bean-validation style failure, rendered as `{title, status, violations[]}`."""
 

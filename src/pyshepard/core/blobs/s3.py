@@ -30,6 +30,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from pyshepard.core.blobs.base import BlobEntry, BlobInfo, BlobMissing, BlobStore
 from pyshepard.core.blobs.pipeline import Digests, Lane
+from pyshepard.core.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -77,7 +78,9 @@ class S3BlobStore(BlobStore):
             aws_secret_access_key=params.get("secret_key") or None,
             config=Config(
                 s3={"addressing_style": _addressing(params.get("addressing_style", "path"))},
-                retries={"max_attempts": 5, "mode": "standard"},
+                # a store that does not answer is a 503 within seconds, not a 500 after 20
+                connect_timeout=5,
+                retries={"max_attempts": 3, "mode": "standard"},
             ),
         )
         part_size = int(params.get("part_size", DEFAULT_PART_SIZE))
@@ -89,7 +92,13 @@ class S3BlobStore(BlobStore):
         return self.prefix + key
 
     async def _call(self, function: Callable[..., T], /, **kwargs: Any) -> T:
-        return await anyio.to_thread.run_sync(lambda: function(**kwargs))
+        try:
+            return await anyio.to_thread.run_sync(lambda: function(**kwargs))
+        except (BotoCoreError, ClientError) as exc:
+            unavailable = _unavailable(exc)
+            if unavailable is None:
+                raise
+            raise unavailable from exc
 
     async def put_stream(self, chunks: AsyncIterator[bytes], *, prefix: str = "") -> BlobInfo:
         digests, sender = Digests(), Lane("s3-part")
@@ -121,11 +130,13 @@ class S3BlobStore(BlobStore):
                 await upload.complete()
                 await self._copy(upload.key, self._key(key))
                 await upload.abort()  # removes the temporary object
-        except BaseException:
+        except BaseException as exc:
             await sender.close()  # no part is in flight while the upload is aborted
             if upload is not None:
                 with anyio.CancelScope(shield=True):
                     await upload.abort()
+            if isinstance(exc, BotoCoreError | ClientError) and (unavailable := _unavailable(exc)):
+                raise unavailable from exc  # a part's upload failed
             raise
         finally:
             await sender.close()
@@ -216,7 +227,7 @@ class S3BlobStore(BlobStore):
     async def healthy(self) -> bool:
         try:
             await self._call(self.client.head_bucket, Bucket=self.bucket)
-        except (ClientError, BotoCoreError):
+        except (ClientError, BotoCoreError, ServiceUnavailable):
             return False
         return True
 
@@ -266,8 +277,18 @@ class _MultipartUpload:
                     Key=self.key,
                     UploadId=self.upload_id,
                 )
-        except (ClientError, BotoCoreError):
+        except (ClientError, BotoCoreError, ServiceUnavailable):
             pass  # the periodic blob sweep aborts or removes what is left (files/tasks.py)
+
+
+def _unavailable(exc: BotoCoreError | ClientError) -> ServiceUnavailable | None:
+    """The store's failure as the API reports it: 503 when the store does not answer or fails
+    on its side; None for other client errors (a 404 on a lookup), which callers handle."""
+    if isinstance(exc, ClientError) and _status(exc) < 500:
+        return None
+    return ServiceUnavailable(
+        f"The object store does not answer ({type(exc).__name__}); try again later"
+    )
 
 
 def _status(exc: ClientError) -> int:
