@@ -10,7 +10,8 @@ from typing import Annotated, Any, TypedDict
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
+from pydantic_core import PydanticCustomError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pyshepard.core.db import Database, UnitOfWork
@@ -75,12 +76,23 @@ INT32_MAX = 2**31 - 1  # page and size are int32 upstream
 PageParam = Annotated[int | None, Query(ge=0, le=INT32_MAX)]
 SizeParam = Annotated[int | None, Query(ge=0, le=INT32_MAX)]
 PositiveSizeParam = Annotated[int | None, Query(ge=1, le=INT32_MAX)]
+# upstream's Hibernate `@UUID`: lower case, versions 1-5, variants 0-2, or the nil UUID
+_VERSION_UID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[0-9a-d][0-9a-f]{3}-[0-9a-f]{12}"
+    r"|00000000-0000-0000-0000-000000000000"
+)
+
+
+def _version_uid(value: str | None) -> str | None:
+    if value is not None and not _VERSION_UID.fullmatch(value):
+        raise PydanticCustomError("uuid", "must be a valid UUID")
+    return value
+
+
 VersionUidParam = Annotated[
     str | None,
-    Query(
-        pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-        description="Version UUID; HEAD when absent",
-    ),
+    AfterValidator(_version_uid),
+    Query(description="Version UUID; HEAD when absent"),
 ]
 
 

@@ -118,13 +118,38 @@ async def test_bad_query_parameters_are_400(
     _assert_json_error(response, 400)
 
 
-async def test_bad_version_uid_is_400(client: httpx.AsyncClient, user: ApiUser) -> None:
+@pytest.mark.parametrize(
+    "uid",
+    [
+        "not-a-uuid",
+        "0B7A8C5E-4D2F-4E5A-9C1B-2F3E4D5A6B7C",  # upper case: Hibernate's @UUID wants lower
+        "0b7a8c5e-4d2f-0e5a-9c1b-2f3e4d5a6b7c",  # version 0
+        "0b7a8c5e-4d2f-4e5a-fc1b-2f3e4d5a6b7c",  # variant 3
+    ],
+)
+async def test_bad_version_uid_is_400(client: httpx.AsyncClient, user: ApiUser, uid: str) -> None:
     created = await client.post(f"{API}/collections", json={"name": "v"}, headers=user.headers)
     assert created.status_code == 201
     response = await client.get(
-        f"{API}/collections/{created.json()['id']}?versionUid=not-a-uuid", headers=user.headers
+        f"{API}/collections/{created.json()['id']}",
+        params={"versionUid": uid},
+        headers=user.headers,
     )
-    _assert_json_error(response, 400)
+    assert response.status_code == 400
+    assert response.json()["violations"][0]["message"] == "must be a valid UUID"
+
+
+async def test_a_well_formed_unknown_version_uid_is_404(
+    client: httpx.AsyncClient, user: ApiUser
+) -> None:
+    created = await client.post(f"{API}/collections", json={"name": "v"}, headers=user.headers)
+    for uid in ("0b7a8c5e-4d2f-4e5a-9c1b-2f3e4d5a6b7c", "00000000-0000-0000-0000-000000000000"):
+        response = await client.get(
+            f"{API}/collections/{created.json()['id']}",
+            params={"versionUid": uid},
+            headers=user.headers,
+        )
+        _assert_json_error(response, 404)
 
 
 async def test_unauthenticated_bad_input_is_still_401(client: httpx.AsyncClient) -> None:
