@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pyshepard.core.blobs import BlobMissing, BlobStore, open_blob_store
+from pyshepard.core.blobs import s3 as s3_blobs
 from pyshepard.core.blobs.s3 import MIN_PART_SIZE, S3BlobStore
 from tests.s3_support import S3Endpoint
 
@@ -192,3 +193,36 @@ async def test_s3_keys_live_under_the_url_prefix(s3: S3Endpoint) -> None:
     listed = s3.client().list_objects_v2(Bucket=bucket)["Contents"]
     assert [item["Key"] for item in listed] == [f"tenant-a/{info.key}"]
     assert [entry.key async for entry in store.scan("files/")] == [info.key]
+
+
+def test_s3_parts_at_the_real_settings_hold_over_800_gib_in_10_000_parts() -> None:
+    total = sum(
+        s3_blobs.DEFAULT_PART_SIZE * min(2 ** (n // s3_blobs.PARTS_PER_SIZE), s3_blobs.MAX_GROWTH)
+        for n in range(10_000)
+    )
+    assert total > 800 * 1024**3
+    assert s3_blobs.DEFAULT_PART_SIZE * s3_blobs.MAX_GROWTH <= 128 * 1024**2  # memory stays low
+
+
+async def test_s3_parts_grow_so_large_uploads_fit_in_10_000_parts(
+    s3: S3Endpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """S3 allows 10 000 parts: with fixed 8 MiB parts an upload above ~78 GiB failed. Parts
+    now double every PARTS_PER_SIZE parts (shrunk here so a few parts show it), capped."""
+    monkeypatch.setattr(s3_blobs, "PARTS_PER_SIZE", 2)
+    monkeypatch.setattr(s3_blobs, "MAX_GROWTH", 4)
+    store = open_blob_store(s3.blob_url(s3.new_bucket(), part_size=PART))
+    assert isinstance(store, S3BlobStore)
+    data = os.urandom(13 * PART)
+    sizes: list[int] = []
+    original = s3_blobs._MultipartUpload.send_part
+
+    def recording(self: s3_blobs._MultipartUpload, part: bytes) -> None:
+        sizes.append(len(part))
+        original(self, part)
+
+    monkeypatch.setattr(s3_blobs._MultipartUpload, "send_part", recording)
+    info = await store.put_stream(_chunks(data, size=PART // 2), prefix="files/")
+
+    assert sizes == [PART, PART, 2 * PART, 2 * PART, 4 * PART, 3 * PART]  # 4x at most
+    assert await _read(store, info.key) == data

@@ -108,12 +108,14 @@ class S3BlobStore(BlobStore):
             async for chunk in chunks:
                 await digests.update(chunk)
                 buffer += chunk
-                if len(buffer) >= self.part_size:
+                size = self.part_size if upload is None else part_size(self.part_size, upload)
+                if len(buffer) >= size:
                     if upload is None:
                         upload = await self._start_upload(prefix)
                     # the part goes up in its thread while the next one is received
-                    await sender.submit(upload.send_part, bytes(buffer[: self.part_size]))
-                    del buffer[: self.part_size]
+                    await sender.submit(upload.send_part, bytes(buffer[:size]))
+                    upload.submitted += 1
+                    del buffer[:size]
             sha256, md5 = await digests.finish()
             key = prefix + sha256
             if upload is None:
@@ -232,12 +234,26 @@ class S3BlobStore(BlobStore):
         return True
 
 
+# S3 takes at most 10 000 parts per upload: parts double in size every PARTS_PER_SIZE parts,
+# up to 16 times the configured size (8 MiB → 128 MiB: ~860 GiB in 10 000 parts, and at most
+# two parts in memory, 256 MiB, only for the largest uploads)
+PARTS_PER_SIZE = 1000
+MAX_GROWTH = 16
+
+
+def part_size(base: int, upload: _MultipartUpload) -> int:
+    """The size of the upload's next part."""
+    growth: int = min(2 ** (upload.submitted // PARTS_PER_SIZE), MAX_GROWTH)
+    return base * growth
+
+
 class _MultipartUpload:
     def __init__(self, store: S3BlobStore, key: str, upload_id: str) -> None:
         self.store = store
         self.key = key
         self.upload_id = upload_id
         self.parts: list[CompletedPartTypeDef] = []
+        self.submitted = 0  # parts handed to the sender, sent or in flight
         self.completed = False
 
     def send_part(self, data: bytes) -> None:
