@@ -171,8 +171,8 @@ class _Payloads:
                     self.uow, self.actor, *path, oid=oid
                 )
                 chunks = await download.opened()
-            except DomainError as exc:  # e.g. bytes lost from the blob store: skip this file only
-                log.warning(
+            except DomainError as exc:  # deleted from its container meanwhile: this file only
+                log.info(
                     "export of collection %s skips file %s: %s",
                     self.collection_id,
                     oid,
