@@ -59,9 +59,12 @@ async def create_container(
     return container
 
 
-async def find_container(uow: UnitOfWork, container_id: int, kind: ContainerType) -> Container:
-    """The live container of that kind, without an access check; raises NotFound."""
-    container = await _store(uow).get(container_id)
+async def find_container(
+    uow: UnitOfWork, container_id: int, kind: ContainerType, *, hold: bool = False
+) -> Container:
+    """The live container of that kind, without an access check; raises NotFound. `hold`:
+    share-locked until the transaction ends, so a delete waits for this writer."""
+    container = await _store(uow).get(container_id, hold=hold)
     if container is None or container.type != kind.value:
         raise not_found(KIND_NAMES[kind], container_id)
     return container
@@ -76,7 +79,7 @@ async def load_container(
 ) -> Container:
     """The container if `actor` may perform `action` on it; NotFound before PermissionDenied
     (upstream checks Read first, then the action, each with its own message)."""
-    container = await find_container(uow, container_id, kind)
+    container = await find_container(uow, container_id, kind, hold=action is not Action.READ)
     _require(await permissions.facts(uow, actor, container_id), action)
     return container
 
@@ -90,7 +93,9 @@ async def check_access(
 ) -> None:
     """As `load_container`, in one round trip and without loading the container (for payload
     routes that need only the verdict)."""
-    found, facts = await _store(uow).kind_and_facts(container_id, actor.username)
+    found, facts = await _store(uow).kind_and_facts(
+        container_id, actor.username, hold=action is not Action.READ
+    )
     _admit(found, facts, container_id, kind, action)
 
 
@@ -102,7 +107,9 @@ def access_precondition(
     def verdict(found: str | None, facts: AccessFacts) -> None:
         _admit(found, facts, container_id, kind, action)
 
-    return kind_and_facts_precondition(container_id, actor.username, verdict)
+    return kind_and_facts_precondition(
+        container_id, actor.username, verdict, hold=action is not Action.READ
+    )
 
 
 def _admit(

@@ -40,17 +40,25 @@ SEARCHABLE = {
 }
 
 
-def _kind_and_facts() -> Any:
+def _kind_and_facts(*, hold: bool) -> Any:
     """The live container's kind and the caller's access facts, one round trip (the check in
-    front of every payload write and read)."""
+    front of every payload write and read). `hold`: the container row is share-locked until
+    the transaction ends (PostgreSQL; SQLite's writers are serialised anyway)."""
     container_id: BindParameter[int] = bindparam("entity_id")
-    kind = select(literal("container"), Container.type, literal(None, String)).where(
-        Container.id == container_id, Container.deleted.is_(False)
-    )
+    live = select(Container.type).where(Container.id == container_id, Container.deleted.is_(False))
+    if hold:
+        live = live.with_for_update(read=True)
+    found = live.subquery("live")
+    kind = select(literal("container"), found.c.type, literal(None, String))
     return union_all(kind, *facts_selects(container_id, bindparam("username")))
 
 
-_KIND_AND_FACTS = _kind_and_facts()
+# A writer holds the container row share-locked (FOR SHARE) from its access check to its
+# commit: a delete's UPDATE of the row waits for writers in flight, so the payload it deletes
+# includes theirs, and a writer that comes later waits for the delete and then finds the
+# container gone (PostgreSQL re-checks `NOT deleted` on the row it waited for).
+_KIND_AND_FACTS = _kind_and_facts(hold=False)
+_KIND_AND_FACTS_HELD = _kind_and_facts(hold=True)
 _KIND_AND_FACTS_SQLITE = SqliteStatement.of(_KIND_AND_FACTS)
 KindAndFacts = tuple[str | None, AccessFacts]
 
@@ -61,12 +69,16 @@ def _kind_and_facts_of(rows: Rows, username: str) -> KindAndFacts:
 
 
 def kind_and_facts_precondition(
-    container_id: int, username: str, verdict: Callable[[str | None, AccessFacts], None]
+    container_id: int,
+    username: str,
+    verdict: Callable[[str | None, AccessFacts], None],
+    *,
+    hold: bool,
 ) -> Precondition:
     """`verdict(kind, facts)` as `ContainerStore.kind_and_facts` would feed it, as a check
     another store can run in the same trip as its own statements."""
     return Precondition(
-        statement=_KIND_AND_FACTS,
+        statement=_KIND_AND_FACTS_HELD if hold else _KIND_AND_FACTS,
         sqlite=_KIND_AND_FACTS_SQLITE,
         params={"entity_id": container_id, "username": username},
         verdict=lambda rows: verdict(*_kind_and_facts_of(rows, username)),
@@ -77,15 +89,28 @@ class ContainerStore:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, container_id: int) -> Container | None:
-        """The live container (any kind), or None."""
-        container = await self.session.get(Container, container_id)
+    async def get(self, container_id: int, *, hold: bool = False) -> Container | None:
+        """The live container (any kind), or None; `hold`: share-locked (see _KIND_AND_FACTS)."""
+        if hold:
+            statement = (
+                select(Container)
+                .where(Container.id == container_id)
+                .with_for_update(read=True)
+                .execution_options(populate_existing=True)
+            )
+            container = (await self.session.scalars(statement)).first()
+        else:
+            container = await self.session.get(Container, container_id)
         return None if container is None or container.deleted else container
 
-    async def kind_and_facts(self, container_id: int, username: str) -> KindAndFacts:
-        """The live container's kind (None: no such container) and `username`'s access facts."""
+    async def kind_and_facts(
+        self, container_id: int, username: str, *, hold: bool = False
+    ) -> KindAndFacts:
+        """The live container's kind (None: no such container) and `username`'s access facts;
+        `hold`: the container row stays share-locked (see _KIND_AND_FACTS)."""
         result = await self.session.execute(
-            _KIND_AND_FACTS, {"entity_id": container_id, "username": username}
+            _KIND_AND_FACTS_HELD if hold else _KIND_AND_FACTS,
+            {"entity_id": container_id, "username": username},
         )
         return _kind_and_facts_of([tuple(row) for row in result.all()], username)
 
