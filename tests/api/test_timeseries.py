@@ -311,7 +311,9 @@ async def test_empty_points_is_a_constraint_violation(
     }
 
 
-@pytest.mark.parametrize("timestamp", ["abc", 1.5, [1], {"a": 1}, True, 2**64])
+@pytest.mark.parametrize(
+    "timestamp", ["abc", 1.5, [1], {"a": 1}, True, 2**64, [-(2**63) - 1], {"a": 2**64}]
+)
 async def test_bad_timestamps_store_nothing(
     client: httpx.AsyncClient, user: ApiUser, db: Database, timestamp: Any
 ) -> None:

@@ -19,8 +19,9 @@ from pyshepard.data.spatial.query import COORDINATE_LIMIT
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _DIGITS = re.compile(r"-?\d+")
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
-# a run of digits a 64-bit integer cannot hold (or a long fraction: then merely read twice)
-_WIDE_INTEGER = re.compile(rb"\d{20}")
+# a run of digits a 64-bit integer may not hold (-2**63 - 1 has 19; a long fraction or a
+# smaller number of 19 digits is merely read twice)
+_WIDE_INTEGER = re.compile(rb"\d{19}")
 _FIELD = "createSpatialDataPoints.dataPoints[{index}].{name}"
 MAX_VIOLATIONS = 100
 
@@ -72,7 +73,7 @@ def _coordinate(raw: Any) -> float | None:
     if kind is float or kind is int or (kind is str and _NUMBER.fullmatch(raw.strip())):
         value = float(raw)
     else:
-        raise InvalidBody(f"Invalid coordinate {orjson.dumps(raw).decode()}: a number is expected")
+        raise InvalidBody(f"Invalid coordinate {json.dumps(raw)}: a number is expected")
     if not math.isfinite(value):
         raise InvalidBody(f"Invalid coordinate {raw}: coordinates must be finite numbers")
     return value
@@ -91,7 +92,7 @@ def _timestamp(raw: Any, now: int) -> int:
         value = int(raw)
     else:
         raise InvalidBody(
-            f"Invalid timestamp {orjson.dumps(raw).decode()}: timestamps are integers, "
+            f"Invalid timestamp {json.dumps(raw)}: timestamps are integers, "
             "nanoseconds since the Unix epoch"
         )
     if not INT64_MIN <= value <= INT64_MAX:

@@ -4,6 +4,7 @@ Pydantic models). Any other shape takes the general path, which names what is wr
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -120,6 +121,6 @@ def _timestamp(raw: Any) -> int:
     if type(raw) is str and _DIGITS.fullmatch(raw):
         return int(raw)
     raise InvalidBody(
-        f"Invalid timestamp {orjson.dumps(raw).decode()}: timestamps are integers, "
+        f"Invalid timestamp {json.dumps(raw)}: timestamps are integers, "
         "nanoseconds since the Unix epoch"
     )
