@@ -53,11 +53,6 @@ _FIND_CHANNEL_SQLITE = SqliteStatement.of(_FIND_CHANNEL)
 _CHANNEL_COLUMNS = tuple(column.key for column in Channel.__table__.columns)
 _ID, _VALUE_TYPE = _CHANNEL_COLUMNS.index("id"), _CHANNEL_COLUMNS.index("value_type")
 _PG_LOCK = "SELECT pg_advisory_xact_lock($1, $2)"
-# every channel's lock, in id order (two deleters never wait for each other crosswise)
-_PG_LOCK_CONTAINER = text(
-    "SELECT pg_advisory_xact_lock(:lock_class, id) FROM (SELECT id FROM timeseries "
-    "WHERE container_id = :container_id ORDER BY id) AS channels"
-)
 # the channel and its advisory lock in one round trip
 _PG_FIND_AND_LOCK = (
     f"SELECT {', '.join(_CHANNEL_COLUMNS)}, pg_advisory_xact_lock($7, id) FROM timeseries "  # noqa: S608 - column names are constants
@@ -204,9 +199,9 @@ class TimeseriesStore:
     ) -> bool:
         """Several channels' points in one transaction (a CSV import); the container's access
         was checked before. False: the container was deleted meanwhile. On PostgreSQL every
-        channel is found or created first, in key order, and only then locked, in id order
-        like a container delete: two imports naming the same channels in different orders
-        wait for each other instead of deadlocking."""
+        channel is found or created first, in key order, and only then locked, in id order:
+        two imports naming the same channels in different orders wait for each other instead
+        of deadlocking."""
         if not self.postgres:
             for key, points, checks in batches:
                 await self.save(None, container_id, key, points, checks)
@@ -278,14 +273,9 @@ class TimeseriesStore:
         return channel if channel is not None and channel.container_id == container_id else None
 
     async def delete_container(self, container_id: int) -> None:
-        """Every channel of the container and all their points. On PostgreSQL each channel's
-        advisory lock is taken first: a write in flight commits before its points are deleted,
-        and a write waiting for the lock then finds its channel gone (`save` returns None).
-        SQLite's writers are serialised by BEGIN IMMEDIATE already."""
-        if self.postgres:
-            await self.session.execute(
-                _PG_LOCK_CONTAINER, {"lock_class": _LOCK_CLASS, "container_id": container_id}
-            )
+        """Every channel of the container and all their points. Writes in flight are done by
+        now: on PostgreSQL they share-lock the container row, which the delete's UPDATE waited
+        for (data/containers/store.py); SQLite's writers are serialised by BEGIN IMMEDIATE."""
         ids = select(Channel.id).where(Channel.container_id == container_id)
         for table in POINT_TABLES.values():
             await self.session.execute(delete(table).where(table.c.timeseries_id.in_(ids)))
