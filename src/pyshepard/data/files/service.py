@@ -19,6 +19,7 @@ from pyshepard.core.blobs import BlobMissing, BlobStore
 from pyshepard.core.clock import to_wire, utcnow
 from pyshepard.core.db import UnitOfWork
 from pyshepard.core.identity import Principal
+from pyshepard.core.streams import started
 from pyshepard.data.containers import service as containers
 from pyshepard.data.containers.models import Container
 from pyshepard.data.containers.schemas import ContainerAttributes, ContainerType, container_fields
@@ -184,21 +185,12 @@ class FileDownload:
         """Bytes `start`..`end` (inclusive; None = to the end), the blob opened now: a file
         deleted since `download_of` is FileNotFound here, before a response starts, not a body
         that breaks off after its status line. Once open, the bytes stream to the end."""
-        stream = self.blobs.open(self.key, start=start, end=end)
         try:
-            first = await anext(stream, b"")
+            return await started(self.blobs.open(self.key, start=start, end=end))
         except BlobMissing:
             raise FileNotFound(
                 f"The content of file {self.oid} is missing from the storage"
             ) from None
-        return _chained(first, stream)
-
-
-async def _chained(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    if first:
-        yield first
-    async for chunk in rest:
-        yield chunk
 
 
 async def find_files(uow: UnitOfWork, container_id: int, oids: Sequence[str]) -> list[StoredFile]:

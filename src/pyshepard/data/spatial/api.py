@@ -28,6 +28,7 @@ from pyshepard.context.references.routes import (
     reference_routes,
 )
 from pyshepard.core.db import UnitOfWork
+from pyshepard.core.streams import started
 from pyshepard.data.containers.routes import (
     ContainerOperation,
     ContainerRouteSpec,
@@ -106,14 +107,7 @@ async def _json(pieces: AsyncIterator[bytes]) -> StreamingResponse:
     """The pieces as one streamed JSON array. The first piece (the statement's first rows, or
     a kNN answer whole) is read before the status line goes out: a query the database refuses
     is an error response, not a 200 whose body breaks off."""
-    first = await anext(pieces)
-
-    async def rest() -> AsyncIterator[bytes]:
-        yield first
-        async for piece in pieces:
-            yield piece
-
-    return StreamingResponse(rest(), media_type=JSON)
+    return StreamingResponse(await started(pieces), media_type=JSON)
 
 
 # -- containers --------------------------------------------------------------------------------
