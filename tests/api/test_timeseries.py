@@ -324,6 +324,29 @@ async def test_bad_timestamps_store_nothing(
     assert await stored_state(db, container["id"]) == (0, 0)
 
 
+@pytest.mark.parametrize(
+    "points",
+    [
+        [{"timestamp": 5, "value": 1}, {"value": 2}],  # a missing timestamp is 0
+        [{"timestamp": 5, "value": 1}, {"timestamp": None, "value": 2}],
+        [{"timestamp": 0, "value": 1}, {"timestamp": 2**63 - 1, "value": 2}],
+        # stored, though reads cannot ask for negative times (start >= 0, as upstream)
+        [{"timestamp": -(2**63), "value": 1}, {"timestamp": 3, "value": 2}],
+    ],
+)
+async def test_timestamps_of_the_usual_shape_and_their_edges(
+    client: httpx.AsyncClient, user: ApiUser, points: list[dict[str, Any]]
+) -> None:
+    container = await create_container(client, user)
+    assert (await post_points(client, user, container["id"], points)).status_code == 201
+    read = await get_points(client, user, container["id"], 0, 2**63 - 1)
+    stored = [{"timestamp": point.get("timestamp") or 0, "value": point["value"]} for point in points]
+    expected = sorted(
+        (point for point in stored if point["timestamp"] >= 0), key=lambda point: point["timestamp"]
+    )
+    assert read.json()["points"] == expected
+
+
 async def test_numeric_string_timestamps_are_read_as_jackson_does(
     client: httpx.AsyncClient, user: ApiUser
 ) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import orjson
@@ -49,9 +49,11 @@ def _tuple_text(value: Any) -> str:
     return ""
 
 
-# JSON values cannot form reference cycles: 100 000 points need not be tracked by the GC
+# JSON values cannot form reference cycles: 100 000 points need not be tracked by the GC.
+# Timestamps of the usual shape (int64 integers) are checked while decoding; any other shape
+# (null, strings, integral floats, out of range) fails here and takes the general path.
 class _Point(msgspec.Struct, gc=False):
-    timestamp: Any = None
+    timestamp: Annotated[int, msgspec.Meta(ge=INT64_MIN, le=INT64_MAX)] = 0
     value: Any = None
 
 
@@ -75,7 +77,7 @@ def parse_batch(body: bytes) -> Batch:
         raise _violation("points", "must not be empty")
     timestamps = [point.timestamp for point in points]
     values = [point.value for point in points]
-    return _batch(request.timeseries, timestamps, values)
+    return Batch(_key(request.timeseries), timestamps, values)
 
 
 def _parse_any_shape(body: bytes) -> Batch:
@@ -99,15 +101,16 @@ def _parse_any_shape(body: bytes) -> Batch:
     return _batch(timeseries, timestamps, values)
 
 
+def _key(timeseries: dict[str, Any]) -> ChannelKey:
+    return ChannelKey(**{name: _tuple_text(timeseries.get(wire)) for wire, name in _TUPLE})
+
+
 def _batch(timeseries: dict[str, Any], timestamps: list[Any], values: list[Any]) -> Batch:
-    key = ChannelKey(
-        **{name: _tuple_text(timeseries.get(wire)) for wire, name in _TUPLE},
-    )
     if set(map(type, timestamps)) != {int}:
         timestamps = [_timestamp(raw) for raw in timestamps]
     if min(timestamps) < INT64_MIN or max(timestamps) > INT64_MAX:
         raise InvalidBody("Timestamps must fit into a signed 64-bit integer (nanoseconds)")
-    return Batch(key, timestamps, values)
+    return Batch(_key(timeseries), timestamps, values)
 
 
 def _timestamp(raw: Any) -> int:
