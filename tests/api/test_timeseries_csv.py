@@ -236,6 +236,21 @@ async def test_import_needs_the_file_field_and_write_permission(
     assert await stored_state(db, container["id"]) == (0, 0)
 
 
+async def test_import_takes_a_file_part_without_a_filename(
+    client: httpx.AsyncClient, user: ApiUser, db: Database
+) -> None:
+    """Multipart parsers read such a part as a plain form field; upstream reads its bytes all
+    the same."""
+    container = await create_container(client, user)
+    response = await client.post(
+        f"{CONTAINERS}/{container['id']}/import",
+        files={"file": ("", HEADER + GOOD_LINE, "text/csv")},
+        headers=user.headers,
+    )
+    assert response.status_code == 200, response.text
+    assert await stored_state(db, container["id"]) == (1, 1)
+
+
 async def test_csv_values_parse_like_upstream(client: httpx.AsyncClient, user: ApiUser) -> None:
     container = await create_container(client, user)
     content = HEADER + (

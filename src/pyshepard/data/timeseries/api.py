@@ -11,7 +11,7 @@ from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from pyshepard.api import (
@@ -213,6 +213,10 @@ async def export_timeseries(
     return Response(content=body, media_type="application/octet-stream", headers=CSV_HEADERS)
 
 
+# what FastAPI documents for an UploadFile, also for the text a part without a filename gives
+_FILE_SCHEMA = {"type": "string", "contentMediaType": "application/octet-stream"}
+
+
 @router.post(
     ITEM + "/import",
     operation_id="importTimeseries",
@@ -227,9 +231,13 @@ async def import_timeseries(
     uow: Uow,
     caller: Caller,
     timeseriesContainerId: ContainerId,  # noqa: N803
-    file: Annotated[UploadFile, File(description="Timeseries as CSV")],
+    file: Annotated[
+        UploadFile | str, WithJsonSchema(_FILE_SCHEMA), File(description="Timeseries as CSV")
+    ],
 ) -> Response:
-    data = await file.read()
+    # a part sent without a filename (`curl -F 'file=<data.csv'`) arrives as text, decoded
+    # as UTF-8 (Latin-1 where that fails); its bytes are those again, or that text's UTF-8
+    data = file.encode() if isinstance(file, str) else await file.read()
     await service.import_csv(uow, caller, timeseriesContainerId, data)
     return Response(status_code=200)
 
