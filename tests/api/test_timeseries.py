@@ -340,7 +340,7 @@ async def test_timestamps_of_the_usual_shape_and_their_edges(
     container = await create_container(client, user)
     assert (await post_points(client, user, container["id"], points)).status_code == 201
     read = await get_points(client, user, container["id"], 0, 2**63 - 1)
-    stored = [{"timestamp": point.get("timestamp") or 0, "value": point["value"]} for point in points]
+    stored = [{"timestamp": p.get("timestamp") or 0, "value": p["value"]} for p in points]
     expected = sorted(
         (point for point in stored if point["timestamp"] >= 0), key=lambda point: point["timestamp"]
     )
