@@ -231,7 +231,7 @@ def _line(label: str, http_value: float, raw_value: float, unit: str, *, rate: b
 def ingest(client: Http, raw: Raw, batch: int, requests: int, start: int) -> tuple[int, float]:
     """HTTP requests and raw inserts alternate, one batch each, so that both see the same
     machine (other load on a shared box slows both alike and the ratio stays meaningful). The
-    ratio is taken against the fastest raw method; each method's rate is printed too."""
+    ratio is taken against the fastest raw method; each method's rate and ratio are printed too."""
     methods = raw.methods()
     bodies = [_batch_body(f"ingest{batch}", start + i * batch, batch) for i in range(requests)]
     http_seconds = 0.0
@@ -254,7 +254,11 @@ def ingest(client: Http, raw: Raw, batch: int, requests: int, start: int) -> tup
     rates = {method: points / seconds for method, seconds in raw_seconds.items()}
     best = max(rates, key=rates.__getitem__)
     if len(rates) > 1:
-        listed = "; ".join(f"{method} {rate:,.1f}" for method, rate in rates.items())
+        http_rate = points / http_seconds
+        listed = "; ".join(
+            f"{method} {rate:,.1f}, http/raw {http_rate / rate:.2f}"
+            for method, rate in rates.items()
+        )
         print(f"  (raw points/s: {listed})")
     _line(
         f"ingest {batch:,}-point requests x{requests}",
