@@ -104,10 +104,28 @@ class ApiError(BaseModel):
     message: str
 
 
+class Violation(BaseModel):
+    field: str
+    message: str
+
+
+class ConstraintViolations(BaseModel):
+    """The body of a 400 for a parameter or body that breaks a constraint (bean validation)."""
+
+    title: str
+    status: int
+    violations: list[Violation]
+
+
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` entries for error statuses, with upstream's ApiError schema."""
+    """OpenAPI `responses` entries for error statuses, with upstream's ApiError schema (a 400
+    may also be a `ConstraintViolations` body)."""
     return {
-        code: {"model": ApiError, "description": _DESCRIPTIONS.get(code, "error")} for code in codes
+        code: {
+            "model": ApiError | ConstraintViolations if code == 400 else ApiError,
+            "description": _DESCRIPTIONS.get(code, "error"),
+        }
+        for code in codes
     }
 
 

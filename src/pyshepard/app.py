@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -255,6 +256,25 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
 
+_FASTAPI_422 = "#/components/schemas/HTTPValidationError"
+
+
+def _drop_unsent_422(schema: dict[str, Any]) -> None:
+    """FastAPI documents a 422 on every operation with parameters; ours answer those failures
+    with upstream's 400 (`violations_from`), so the 422 and its schemas would only mislead
+    generated clients."""
+    for operation in (op for item in schema.get("paths", {}).values() for op in item.values()):
+        responses = operation.get("responses", {})
+        sent = responses.get("422", {}).get("content", {}).get("application/json", {})
+        if sent.get("schema", {}).get("$ref") == _FASTAPI_422:
+            del responses["422"]
+    schemas = schema.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        rest = {key: value for key, value in schemas.items() if key != name}
+        if f'"#/components/schemas/{name}"' not in json.dumps([schema.get("paths"), rest]):
+            schemas.pop(name, None)
+
+
 def _install_docs(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -265,6 +285,7 @@ def _install_docs(app: FastAPI) -> None:
             description=app.description,
             routes=documented_routes(),
         )
+        _drop_unsent_422(schema)
         components = schema.setdefault("components", {})
         components["securitySchemes"] = {
             "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},

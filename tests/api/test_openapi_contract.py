@@ -88,3 +88,20 @@ async def test_swagger_ui_is_served(client: httpx.AsyncClient) -> None:
     response = await client.get("/shepard/doc/swagger-ui")
     assert response.status_code == 200
     assert "swagger-ui" in response.text
+
+
+async def test_error_responses_are_documented_as_they_are_sent(client: httpx.AsyncClient) -> None:
+    """Invalid parameters and bodies are answered with upstream's 400 `violations` body, never
+    with FastAPI's 422, so neither is a 422 documented nor its schema kept."""
+    spec = await _our_spec(client)
+    operations = [op for item in spec["paths"].values() for op in item.values()]
+    assert all("422" not in op["responses"] for op in operations)
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    create = spec["paths"]["/shepard/api/timeseriesContainers/{timeseriesContainerId}/payload"]
+    bad_request = create["post"]["responses"]["400"]["content"]["application/json"]["schema"]
+    assert {choice["$ref"].rsplit("/", 1)[1] for choice in bad_request["anyOf"]} == {
+        "ApiError",
+        "ConstraintViolations",
+    }
+    violations = spec["components"]["schemas"]["ConstraintViolations"]
+    assert set(violations["properties"]) == {"title", "status", "violations"}
