@@ -27,8 +27,10 @@ def database(request: Request) -> Database:
 
 
 async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
-    """One transaction per request; committed when the handler returns, before the response."""
-    uow = database(request).unit_of_work()
+    """One transaction per request; committed when the handler returns, before the response.
+    GET and HEAD only read: on SQLite they then take no write lock and run beside a writer
+    (WAL) instead of queueing behind it; a write there is a ReadOnlyViolation."""
+    uow = database(request).unit_of_work(read_only=request.method in ("GET", "HEAD"))
     try:
         yield uow
         await uow.commit()

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from pyshepard.core.config import to_async_url
 from pyshepard.core.db import READ_ONLY, create_engine
 from pyshepard.core.dialect import driver_in_transaction, sqlite_connection
+from pyshepard.core.sqlite_driver import ReadOnlyViolation
 
 
 @pytest.fixture
@@ -122,6 +123,22 @@ async def test_the_deferred_begin_still_takes_the_write_lock_up_front(
     async with reader.connect() as conn:
         await conn.exec_driver_sql("SELECT 1")
         assert not _other_writer_is_locked_out(tmp_path / "driver.db")
+
+
+async def test_a_read_only_transaction_refuses_writes_and_the_next_one_may_write(
+    engine: AsyncEngine,
+) -> None:
+    reader = engine.execution_options(**{READ_ONLY: True})
+    async with reader.connect() as conn:
+        assert (await conn.exec_driver_sql("SELECT count(*) FROM t")).scalar() == 0
+        for statement in ("INSERT INTO t (name) VALUES ('a')", "  update t SET name = 'b'"):
+            with pytest.raises(ReadOnlyViolation):
+                await conn.exec_driver_sql(statement)
+    # the same pooled connection, now in a write unit of work
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql("INSERT INTO t (name) VALUES ('a')")
+    async with engine.connect() as conn:
+        assert (await conn.exec_driver_sql("SELECT name FROM t")).scalars().all() == ["a"]
 
 
 async def test_a_transaction_without_statements_never_reaches_sqlite(

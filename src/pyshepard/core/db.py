@@ -94,7 +94,9 @@ def _begin(connection: Any) -> None:
     # The BEGIN runs with the transaction's first statement, in the same trip to the driver.
     read_only = connection.get_execution_options().get(READ_ONLY)
     driver: OneTripConnection = connection.connection.dbapi_connection
-    driver.defer_begin("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+    driver.defer_begin(
+        "BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE", read_only=bool(read_only)
+    )
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:

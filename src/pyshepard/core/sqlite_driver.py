@@ -31,6 +31,21 @@ from sqlalchemy.util.concurrency import await_
 
 T = TypeVar("T")
 
+# statements that change the database (a read-only unit of work must not run them)
+_WRITING = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER"})
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A unit of work opened read-only tried to write. A programming error: on SQLite such a
+    transaction holds no write lock, and upgrading it fails while another writer is busy."""
+
+
+def _refuse_writes(operation: str) -> None:
+    words = operation.lstrip().split(None, 1)
+    if words and words[0].upper() in _WRITING:
+        raise ReadOnlyViolation(f"write in a read-only unit of work: {operation[:80]}")
+
+
 # what one statement leaves behind: description, rows, rowcount, lastrowid
 _Outcome = tuple[Any, list[Any], int, int | None]
 
@@ -126,6 +141,8 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
         driver: Any = self._connection  # an aiosqlite.Connection; `_execute` is untyped
         connection: Any = self._adapt_connection
+        if connection.read_only:
+            _refuse_writes(operation)
         async with connection._execute_mutex:
             begin = connection.take_pending_begin()
             self._record(
@@ -135,6 +152,8 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
         driver: Any = self._connection
         connection: Any = self._adapt_connection
+        if connection.read_only:
+            _refuse_writes(operation)
         async with connection._execute_mutex:
             begin = connection.take_pending_begin()
             self._record(
@@ -145,17 +164,20 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("_pending_begin",)
+    __slots__ = ("_pending_begin", "read_only")
     # a subclass of the declared cursor type; mypy reads the class attribute as invariant
     _cursor_cls = OneTripCursor  # type: ignore[assignment]
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self._pending_begin: str | None = None
+        # the current transaction's: a read-only one refuses statements that write
+        self.read_only = False
 
-    def defer_begin(self, statement: str) -> None:
+    def defer_begin(self, statement: str, *, read_only: bool = False) -> None:
         """Open the transaction with `statement` (a BEGIN) in the trip of the next statement."""
         self._pending_begin = statement
+        self.read_only = read_only
 
     def take_pending_begin(self) -> str | None:
         begin, self._pending_begin = self._pending_begin, None
