@@ -374,6 +374,24 @@ async def test_unknown_and_deleted_groups_are_dropped(
     assert await status_of_read(client, other_user, collection["id"]) == 403
 
 
+async def test_lists_longer_than_a_bind_parameter_limit_are_looked_up(
+    client: httpx.AsyncClient, db: Database, user: ApiUser, other_user: ApiUser
+) -> None:
+    """asyncpg takes at most 32 767 parameters per statement; unknown entries are dropped."""
+    collection = await create_collection(client, user)
+    group = await create_group(db, other_user)
+    unknown = [f"nobody-{number}" for number in range(33_000)]
+    result = await set_permissions(
+        client,
+        user,
+        collection["id"],
+        reader=[*unknown, other_user.username],
+        readerGroupIds=[*range(MISSING_ID, MISSING_ID + 33_000), group],
+    )
+    assert result["reader"] == [other_user.username]
+    assert result["readerGroupIds"] == [group]
+
+
 # --- GracePeriodIT and change propagation --------------------------------------------------
 
 
@@ -417,6 +435,9 @@ async def test_permission_changes_apply_to_the_next_request(
         {"reader": [], "writer": []},
         {"reader": [], "writer": [], "manager": [], "permissionType": "Everybody"},
         {"reader": "alice", "writer": [], "manager": []},
+        # group ids are `long` upstream: beyond int64 is a bad body, not an overflow
+        {"reader": [], "writer": [], "manager": [], "readerGroupIds": [2**64]},
+        {"reader": [], "writer": [], "manager": [], "writerGroupIds": [-(2**63) - 1]},
     ],
 )
 async def test_invalid_permission_bodies_are_400_and_change_nothing(

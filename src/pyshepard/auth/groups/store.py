@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyshepard.auth.groups.models import UserGroup, UserGroupMember
 from pyshepard.auth.users.models import User
+from pyshepard.core.chunks import chunked
 from pyshepard.search.query import Column, Field, Kind, Node, QueryError, to_sql
 
 SEARCHABLE = {
@@ -60,11 +61,11 @@ class GroupStore:
     async def members(self, group_ids: Sequence[int]) -> dict[int, list[str]]:
         """Live members per group, by username."""
         found: dict[int, list[str]] = {group_id: [] for group_id in group_ids}
-        if group_ids:
+        for chunk in chunked(found):
             rows = await self.session.execute(
                 select(UserGroupMember.group_id, UserGroupMember.username)
                 .join(User, User.username == UserGroupMember.username)
-                .where(UserGroupMember.group_id.in_(group_ids), User.deleted.is_(False))
+                .where(UserGroupMember.group_id.in_(chunk), User.deleted.is_(False))
                 .order_by(UserGroupMember.group_id, UserGroupMember.username)
             )
             for group_id, username in rows:

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from pyshepard.auth.permissions.policy import PermissionType
+
+# `long[]` upstream: a value beyond int64 is a bad body (400), not a driver overflow
+GroupId = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 
 
 class Permissions(BaseModel):
@@ -13,8 +18,8 @@ class Permissions(BaseModel):
     permissionType: PermissionType | None = None  # noqa: N815
     reader: list[str]
     writer: list[str]
-    readerGroupIds: list[int] = Field(default_factory=list)  # noqa: N815
-    writerGroupIds: list[int] = Field(default_factory=list)  # noqa: N815
+    readerGroupIds: list[GroupId] = Field(default_factory=list)  # noqa: N815
+    writerGroupIds: list[GroupId] = Field(default_factory=list)  # noqa: N815
     manager: list[str]
 
 

@@ -30,6 +30,7 @@ from pyshepard.auth.permissions.policy import (
     Action,
     PermissionType,
 )
+from pyshepard.core.chunks import chunked
 
 
 def facts_selects(entity_id: BindParameter[int], username: BindParameter[str]) -> list[Any]:
@@ -136,12 +137,13 @@ class PermissionStore:
         await self.session.flush()
 
     async def existing_group_ids(self, group_ids: set[int]) -> set[int]:
-        if not group_ids:
-            return set()
-        result = await self.session.scalars(
-            select(UserGroup.id).where(UserGroup.id.in_(group_ids), UserGroup.deleted.is_(False))
-        )
-        return set(result.all())
+        found: set[int] = set()
+        for chunk in chunked(sorted(group_ids)):
+            result = await self.session.scalars(
+                select(UserGroup.id).where(UserGroup.id.in_(chunk), UserGroup.deleted.is_(False))
+            )
+            found.update(result.all())
+        return found
 
     async def remove_group_grants(self, group_id: int) -> None:
         await self.session.execute(

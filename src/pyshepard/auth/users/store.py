@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyshepard.auth.apikeys.models import ApiKey
 from pyshepard.auth.users.models import User
+from pyshepard.core.chunks import chunked
 from pyshepard.core.text import storable
 from pyshepard.search.query import Field, Node, QueryError, to_sql
 from pyshepard.subscriptions.models import Subscription
@@ -54,13 +55,13 @@ class UserStore:
         return result.all()
 
     async def existing_usernames(self, usernames: set[str]) -> set[str]:
-        usernames = {name for name in usernames if storable(name)}
-        if not usernames:
-            return set()
-        result = await self.session.scalars(
-            select(User.username).where(User.username.in_(usernames), User.deleted.is_(False))
-        )
-        return set(result.all())
+        found: set[str] = set()
+        for chunk in chunked(sorted(name for name in usernames if storable(name))):
+            result = await self.session.scalars(
+                select(User.username).where(User.username.in_(chunk), User.deleted.is_(False))
+            )
+            found.update(result.all())
+        return found
 
     async def search(self, query: Node) -> Sequence[User]:
         """Live users matching the query, filtered in SQL; QueryError if the database rejects it."""
@@ -77,10 +78,10 @@ class UserStore:
 
     async def api_key_ids(self, usernames: Sequence[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {name: [] for name in usernames}
-        if usernames:
+        for chunk in chunked(found):
             rows = await self.session.execute(
                 select(ApiKey.belongs_to, ApiKey.uid)
-                .where(ApiKey.belongs_to.in_(usernames))
+                .where(ApiKey.belongs_to.in_(chunk))
                 .order_by(ApiKey.created_at, ApiKey.uid)
             )
             for owner, uid in rows:
@@ -89,10 +90,10 @@ class UserStore:
 
     async def subscription_ids(self, usernames: Sequence[str]) -> dict[str, list[int]]:
         found: dict[str, list[int]] = {name: [] for name in usernames}
-        if usernames:
+        for chunk in chunked(found):
             rows = await self.session.execute(
                 select(Subscription.created_by, Subscription.id)
-                .where(Subscription.created_by.in_(usernames))
+                .where(Subscription.created_by.in_(chunk))
                 .order_by(Subscription.id)
             )
             for owner, subscription_id in rows:

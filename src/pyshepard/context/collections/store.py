@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVarTuple
 
@@ -17,6 +17,7 @@ from pyshepard.context.collections.schemas import (
 )
 from pyshepard.context.dataobjects.models import DataObject
 from pyshepard.context.references.models import Reference
+from pyshepard.core.chunks import chunked
 from pyshepard.core.ids import next_entity_id
 from pyshepard.core.text import text_is
 from pyshepard.search.query import Field, Kind, Node, Property, QueryError, to_sql
@@ -51,7 +52,6 @@ def _attribute(name: str) -> Property | None:
 
 
 # stay far below the bind-parameter limits of SQLite (32766) and asyncpg (32767)
-CHUNK = 1000
 _Columns = TypeVarTuple("_Columns")
 
 
@@ -176,13 +176,6 @@ def ordered(
     if window is not None:
         statement = statement.offset(window[0]).limit(window[1])
     return statement
-
-
-def chunked(ids: Iterable[int]) -> Iterator[list[int]]:
-    """Id lists small enough for one IN clause on every backend."""
-    batch = list(ids)
-    for start in range(0, len(batch), CHUNK):
-        yield batch[start : start + CHUNK]
 
 
 def _group(grouped: dict[int, list[int]], rows: Iterable[tuple[int | None, int]]) -> None:

@@ -11,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from pyshepard.context.collections.models import Collection
-from pyshepard.context.collections.store import CHUNK, chunked, ordered
+from pyshepard.context.collections.store import ordered
 from pyshepard.context.dataobjects.models import DataObject, DataObjectLink
 from pyshepard.context.dataobjects.schemas import NO_RELATION, DataObjectQuery
 from pyshepard.context.references.models import Reference
+from pyshepard.core.chunks import IN_LIST_CHUNK, chunked
 from pyshepard.core.ids import next_entity_id
 from pyshepard.core.text import text_is
 
@@ -83,7 +84,7 @@ class DataObjectStore:
     ) -> Relations:
         """Relations of the given data objects; pass `collection_id` when they all belong to it."""
         relations = Relations()
-        if collection_id is not None and len(data_object_ids) > CHUNK:
+        if collection_id is not None and len(data_object_ids) > IN_LIST_CHUNK:
             # long lists: six scans of the collection beat six queries per thousand ids
             members = select(DataObject.id).where(DataObject.collection_id == collection_id)
             await self._collect(relations, _within(members))

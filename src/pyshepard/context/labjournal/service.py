@@ -13,6 +13,7 @@ from pyshepard.context.labjournal.errors import UnsafeHtml
 from pyshepard.context.labjournal.models import LabJournalEntry
 from pyshepard.context.labjournal.schemas import LabJournalEntry as LabJournalEntryOut
 from pyshepard.context.labjournal.store import LabJournalStore
+from pyshepard.core.chunks import chunked
 from pyshepard.core.clock import to_wire, utcnow
 from pyshepard.core.db import UnitOfWork
 from pyshepard.core.errors import NotFound, PermissionDenied
@@ -128,11 +129,8 @@ async def entries_by_data_object(
     """Live entries of the data objects, newest first, without an access check (the caller has
     checked Read on their collection, e.g. the collection export)."""
     grouped: dict[int, list[LabJournalEntryOut]] = {}
-    for start in range(0, len(data_object_ids), _CHUNK):
-        rows = await _store(uow).of_data_objects(data_object_ids[start : start + _CHUNK])
+    for chunk in chunked(data_object_ids):
+        rows = await _store(uow).of_data_objects(chunk)
         for entry in to_wire_entries(rows):
             grouped.setdefault(entry.dataObjectId or 0, []).append(entry)
     return grouped
-
-
-_CHUNK = 1000  # ids per IN clause, far below every backend's bind-parameter limit
