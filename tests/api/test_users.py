@@ -90,6 +90,28 @@ async def test_soft_deleted_user_is_404(
     assert response.json()["message"] == f"User with name {gone.username} not found"
 
 
+async def test_a_deleted_users_keys_stay_revoked_when_the_name_returns(
+    client: httpx.AsyncClient, db: Database, make_user: Callable[..., Awaitable[ApiUser]]
+) -> None:
+    gone = await make_user()
+    assert (await client.get(f"{API}/users", headers=gone.headers)).status_code == 200
+
+    async def delete(uow):  # type: ignore[no-untyped-def]
+        await users.delete_user(uow, gone.username)
+
+    async def create_again(uow):  # type: ignore[no-untyped-def]
+        await users.create_user(uow, gone.username)
+
+    await db.run(delete)
+    assert (await client.get(f"{API}/users", headers=gone.headers)).status_code == 401
+    await db.run(create_again)
+    assert (await client.get(f"{API}/users", headers=gone.headers)).status_code == 401
+    back = await make_user()  # any live user may look the returned account up
+    shown = await client.get(f"{API}/users/{gone.username}", headers=back.headers)
+    assert shown.status_code == 200
+    assert shown.json()["apiKeyIds"] == []
+
+
 async def test_blank_username_is_400(client: httpx.AsyncClient, user: ApiUser) -> None:
     response = await client.get(f"{API}/users/%20", headers=user.headers)
     assert response.status_code == 400

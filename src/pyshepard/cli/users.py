@@ -71,7 +71,8 @@ def list_command() -> None:
 
 @app.command("delete")
 def delete(username: Annotated[str, typer.Argument(help="The user to delete.")]) -> None:
-    """Soft-delete a user: their API keys and tokens stop working at once."""
+    """Soft-delete a user: their tokens stop working at once and their API keys are revoked for
+    good (they stay revoked if the name is created again)."""
     settings = load_settings()
     prepare(settings)
     run(settings, lambda uow: users.delete_user(uow, username))

@@ -154,9 +154,11 @@ async def upsert_oidc_user(
 
 
 async def delete_user(uow: UnitOfWork, username: str) -> None:
-    """Soft-delete a user; their API keys stop working at once. Raises NotFound."""
+    """Soft-delete a user and revoke their API keys for good (a user re-created under the same
+    name starts without keys). Their bearer tokens stop working at once. Raises NotFound."""
     user = await get_user(uow, username)
     user.deleted = True
+    await _store(uow).remove_api_keys(username)
     await uow.session.flush()
     _forget_credentials(uow, username)
 

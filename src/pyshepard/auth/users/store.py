@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,6 +75,9 @@ class UserStore:
         except DBAPIError as exc:  # e.g. a regex Python accepts but PostgreSQL does not
             raise QueryError("the database could not evaluate this query") from exc
         return result.all()
+
+    async def remove_api_keys(self, username: str) -> None:
+        await self.session.execute(delete(ApiKey).where(ApiKey.belongs_to == username))
 
     async def api_key_ids(self, usernames: Sequence[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {name: [] for name in usernames}
