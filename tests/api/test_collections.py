@@ -216,6 +216,32 @@ async def test_create_with_unknown_default_file_container_is_404_and_stores_noth
     assert await list_collections(client, user, name=name) == []
 
 
+async def test_a_deleted_default_file_container_is_no_longer_named(
+    client: httpx.AsyncClient, user: ApiUser
+) -> None:
+    """Upstream loads only live neighbours, so GET's body can be PUT back as it is."""
+    container = await client.post(
+        f"{API}/fileContainers", json={"name": unique()}, headers=user.headers
+    )
+    container_id = container.json()["id"]
+    name = unique()
+    created = await client.post(
+        f"{API}/collections",
+        json={"name": name, "defaultFileContainerId": container_id},
+        headers=user.headers,
+    )
+    assert created.json()["defaultFileContainerId"] == container_id
+    url = f"{API}/collections/{created.json()['id']}"
+    deleted = await client.delete(f"{API}/fileContainers/{container_id}", headers=user.headers)
+    assert deleted.status_code == 204
+    shown = (await client.get(url, headers=user.headers)).json()
+    assert shown["defaultFileContainerId"] is None
+    assert [
+        c["defaultFileContainerId"] for c in await list_collections(client, user, name=name)
+    ] == [None]
+    assert (await client.put(url, json=shown, headers=user.headers)).status_code == 200
+
+
 async def test_create_without_credentials_is_401(client: httpx.AsyncClient) -> None:
     response = await client.post(f"{API}/collections", json={"name": unique()})
     assert response.status_code == 401

@@ -181,6 +181,11 @@ async def _to_wire(uow: UnitOfWork, collections: Sequence[Collection]) -> list[C
     store = _store(uow)
     data_object_ids = await store.data_object_ids(ids) if ids else {}
     incoming_ids = await store.incoming_ids(ids) if ids else {}
+    # a deleted default container is no longer named, as upstream loads only live neighbours
+    named = {
+        c.default_file_container_id for c in collections if c.default_file_container_id is not None
+    }
+    live = await containers.live_containers(uow, named, ContainerType.FILE)
     return [
         CollectionOut.model_construct(
             id=collection.id,
@@ -193,7 +198,11 @@ async def _to_wire(uow: UnitOfWork, collections: Sequence[Collection]) -> list[C
             attributes=dict(collection.attributes or {}),
             dataObjectIds=data_object_ids.get(collection.id, []),
             incomingIds=incoming_ids.get(collection.id, []),
-            defaultFileContainerId=collection.default_file_container_id,
+            defaultFileContainerId=(
+                collection.default_file_container_id
+                if collection.default_file_container_id in live
+                else None
+            ),
         )
         for collection in collections
     ]

@@ -127,6 +127,13 @@ def _require(facts: AccessFacts, action: Action) -> None:
     raise PermissionDenied(_DENIED_BY_ACTION[action if readable else Action.READ])
 
 
+async def live_containers(
+    uow: UnitOfWork, container_ids: set[int], kind: ContainerType
+) -> set[int]:
+    """Those of `container_ids` that are live containers of `kind` (no access check)."""
+    return await _store(uow).live_of_kind(container_ids, kind.value) if container_ids else set()
+
+
 async def container_kind(uow: UnitOfWork, container_id: int) -> ContainerType | None:
     """The kind of a live container, or None (references use it to reject wrong kinds)."""
     container = await _store(uow).get(container_id)

@@ -10,6 +10,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from pyshepard.auth.permissions.policy import AccessFacts
 from pyshepard.auth.permissions.store import facts_from_rows, facts_selects
+from pyshepard.core.chunks import chunked
 from pyshepard.core.ids import next_entity_id
 from pyshepard.core.precondition import Precondition, Rows, SqliteStatement
 from pyshepard.core.text import text_is
@@ -88,6 +89,18 @@ def kind_and_facts_precondition(
 class ContainerStore:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def live_of_kind(self, container_ids: set[int], kind: str) -> set[int]:
+        """Those of `container_ids` that are live containers of `kind`."""
+        found: set[int] = set()
+        for chunk in chunked(sorted(container_ids)):
+            rows = await self.session.scalars(
+                select(Container.id).where(
+                    Container.id.in_(chunk), Container.type == kind, Container.deleted.is_(False)
+                )
+            )
+            found.update(rows.all())
+        return found
 
     async def get(self, container_id: int, *, hold: bool = False) -> Container | None:
         """The live container (any kind), or None; `hold`: share-locked (see _KIND_AND_FACTS)."""
