@@ -37,6 +37,21 @@ def leaf(prop: str, operator: str, value: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- parsing
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("a\x00b", "must not contain NUL"),
+        (["ok", "\x00"], "must not contain NUL"),
+        ("x" * 10_001, "longer than 10000 characters"),
+    ],
+)
+def test_text_values_without_nul_and_within_the_cap(value: Any, message: str) -> None:
+    operator = "in" if isinstance(value, list) else "contains"
+    with pytest.raises(QueryError, match=message):
+        parse_query(q(leaf("name", operator, value)))
+    parse_query(q(leaf("name", "regmatch", "x" * 10_000)))  # the cap itself is allowed
+
+
 def test_leaf_parses_into_a_condition() -> None:
     assert parse_query(q(leaf("name", "contains", "X"))) == Condition(
         "name", Operator.CONTAINS, "X"

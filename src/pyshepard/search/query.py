@@ -36,6 +36,9 @@ from pyshepard.core.regex_dialect import RegexPattern
 
 MAX_DEPTH = 32
 MAX_NODES = 1000
+# longer texts gain nothing in a search and cost backends very differently (SQLite caps LIKE
+# patterns at 50 000 bytes; PostgreSQL compiles a 50 000-character regex for seconds)
+MAX_TEXT_VALUE = 10_000
 
 
 class QueryError(InvalidInput):
@@ -136,6 +139,8 @@ def _parse_condition(document: dict[str, Any]) -> Condition:
         raise QueryError(f"operator in needs an array value for property {prop}")
     if op is not Operator.IN and isinstance(value, list | dict):
         raise QueryError(f"operator {op} needs a single value for property {prop}")
+    for text in value if isinstance(value, list) else [value]:
+        _check_text(text, prop)
     if op is Operator.REGMATCH:
         if not isinstance(value, str):
             raise QueryError(f"operator regmatch needs a string value for property {prop}")
@@ -144,6 +149,18 @@ def _parse_condition(document: dict[str, Any]) -> Condition:
         except regex_engine.error as exc:
             raise QueryError(f"invalid regular expression {value!r}: {exc}") from None
     return Condition(prop, op, value)
+
+
+def _check_text(value: Any, prop: str) -> None:
+    """No stored text holds NUL (refused on every write), and none is searched beyond the cap."""
+    if not isinstance(value, str):
+        return
+    if "\x00" in value:
+        raise QueryError(f"the value for property {prop} must not contain NUL characters")
+    if len(value) > MAX_TEXT_VALUE:
+        raise QueryError(
+            f"the value for property {prop} is longer than {MAX_TEXT_VALUE} characters"
+        )
 
 
 Column: TypeAlias = ColumnElement[Any] | QueryableAttribute[Any]
