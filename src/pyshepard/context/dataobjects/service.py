@@ -100,7 +100,8 @@ async def create_data_object(
     """Needs Write on the collection; parent and predecessors must be live members of it."""
     await collections.load_collection(uow, actor, collection_id, Action.WRITE)
     store = _store(uow)
-    await store.lock_relations(collection_id)
+    if not await store.lock_relations(collection_id):
+        raise not_found("Collection", collection_id)
     parent_id = await _related(uow, collection_id, body.parentId, None)
     if body.successorIds:
         raise InvalidBody(SUCCESSORS_ON_CREATE)
@@ -128,7 +129,8 @@ async def update_data_object(
     """Replaces fields, parent and predecessors; needs Write; refuses cycles (InvalidBody)."""
     _, data_object = await load_data_object(uow, actor, collection_id, data_object_id, Action.WRITE)
     store = _store(uow)
-    await store.lock_relations(collection_id)
+    if not await store.lock_relations(collection_id):
+        raise not_found("Collection", collection_id)
     if body.successorIds is not None:
         current = (await store.relations([data_object_id])).successors[data_object_id]
         if set(body.successorIds) != set(current):

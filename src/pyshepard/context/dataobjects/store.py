@@ -50,13 +50,15 @@ class DataObjectStore:
         await self.session.flush()
         return data_object
 
-    async def lock_relations(self, collection_id: int) -> None:
+    async def lock_relations(self, collection_id: int) -> bool:
         """Serialise parent/predecessor changes within a collection, so that two concurrent
         updates cannot each pass the cycle check and together close a cycle (PostgreSQL;
-        SQLite writers are serialised already)."""
-        await self.session.execute(
-            select(Collection.id).where(Collection.id == collection_id).with_for_update()
+        SQLite writers are serialised already). False: the collection is deleted by now (the
+        lock waited for that delete to commit), so nothing may be added to it."""
+        deleted = await self.session.scalar(
+            select(Collection.deleted).where(Collection.id == collection_id).with_for_update()
         )
+        return deleted is False
 
     async def live(self, data_object_ids: Iterable[int]) -> dict[int, DataObject]:
         """The live data objects among `data_object_ids`, by id."""
