@@ -24,6 +24,7 @@ ALMOND_MILK = "http://dbpedia.org/resource/Almond_milk"
 PLAIN = "http://example.org/plain"  # a label without language tag among tagged ones
 FOREIGN = "http://example.org/foreign"  # neither untagged nor English: the first label wins
 UNKNOWN = "http://example.org/unknown"
+UNCLEAN = "http://example.org/unclean"  # a label no database row can hold as it is
 SLOW_SECONDS = 1.0
 HUGE_BYTES = 5 * 1024 * 1024
 
@@ -38,6 +39,7 @@ LABELS: dict[str, list[tuple[str, str | None]]] = {
     ],
     PLAIN: [("plain (en)", "en"), ("plain", None), ("schlicht", "de")],
     FOREIGN: [("fremd", "de"), ("étranger", "fr")],
+    UNCLEAN: [("a\x00b\ud800c", None)],
 }
 ASK = "ASK { ?x ?y ?z }"
 SELECT = re.compile(

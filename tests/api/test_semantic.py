@@ -25,6 +25,7 @@ from tests.sparql_stub import (
     FOREIGN,
     INGREDIENT,
     PLAIN,
+    UNCLEAN,
     UNKNOWN,
     SparqlStub,
     sparql_stub,
@@ -416,6 +417,8 @@ async def test_any_user_reads_and_deletes_repositories_as_upstream(
     [
         (PLAIN, FOREIGN, ("plain", "fremd")),  # untagged label first; else the first answer
         (ALMOND_MILK, PLAIN, ("Almond milk", "plain")),  # English when there is no untagged one
+        # NUL dropped, a lone surrogate replaced: stored alike on both backends
+        (UNCLEAN, PLAIN, ("ab\ufffdc", "plain")),
     ],
 )
 async def test_label_choice(

@@ -22,6 +22,17 @@ def storable(text: str) -> bool:
     return True
 
 
+def made_storable(text: str) -> str:
+    """Text from elsewhere (a SPARQL endpoint's label) as a row can hold it: NUL characters
+    dropped, unpaired surrogates replaced by U+FFFD."""
+    cleaned = text.replace("\x00", "")
+    return (
+        cleaned
+        if storable(cleaned)
+        else cleaned.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    )
+
+
 def text_is(column: Any, value: str) -> ColumnElement[bool]:
     """`column = value`; a value no row can hold (NUL, unpaired surrogate) matches nothing on
     both databases (PostgreSQL would refuse it as a parameter)."""

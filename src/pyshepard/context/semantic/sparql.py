@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from pyshepard.core.outbound import is_public_address, names_non_public_host
+from pyshepard.core.text import made_storable
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,8 @@ class SparqlConnector:
                 continue
             value, language = term.get("value"), term.get("xml:lang", "")
             if isinstance(value, str) and value.strip():
-                labels[language if isinstance(language, str) else ""] = value
+                # stored as the annotation's name on both backends alike
+                labels[language if isinstance(language, str) else ""] = made_storable(value)
         return labels
 
     async def _query(self, query: str) -> Any:
