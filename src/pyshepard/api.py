@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pyshepard.core.db import Database, UnitOfWork
 from pyshepard.core.errors import Unauthenticated
 from pyshepard.core.identity import Principal
+from pyshepard.core.uuids import is_valid_uuid
 
 SHEPARD_PREFIX = "/shepard/api"
 
@@ -78,15 +79,11 @@ INT32_MAX = 2**31 - 1  # page and size are int32 upstream
 PageParam = Annotated[int | None, Query(ge=0, le=INT32_MAX)]
 SizeParam = Annotated[int | None, Query(ge=0, le=INT32_MAX)]
 PositiveSizeParam = Annotated[int | None, Query(ge=1, le=INT32_MAX)]
+
+
 # upstream's Hibernate `@UUID`: lower case, versions 1-5, variants 0-2, or the nil UUID
-_VERSION_UID = re.compile(
-    r"[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[0-9a-d][0-9a-f]{3}-[0-9a-f]{12}"
-    r"|00000000-0000-0000-0000-000000000000"
-)
-
-
 def _version_uid(value: str | None) -> str | None:
-    if value is not None and not _VERSION_UID.fullmatch(value):
+    if value is not None and not is_valid_uuid(value):
         raise PydanticCustomError("uuid", "must be a valid UUID")
     return value
 

@@ -66,13 +66,17 @@ async def test_get_unknown_key_is_404(client: httpx.AsyncClient, user: ApiUser) 
     assert response.json()["message"] == "ID ERROR - ApiKey does not exist"
 
 
-async def test_uppercase_uid_finds_the_key(client: httpx.AsyncClient, user: ApiUser) -> None:
+async def test_uids_are_checked_like_upstreams_uuid_constraint(
+    client: httpx.AsyncClient, user: ApiUser
+) -> None:
+    """Hibernate's `@UUID` on `apikeyUid`: lower case, versions 1-5 (the nil UUID is valid)."""
     created = await create_key(client, user, "case")
-    response = await client.get(
-        keys_url(user.username, created["uid"].upper()), headers=user.headers
-    )
-    assert response.status_code == 200
-    assert response.json()["uid"] == created["uid"]
+    for uid in (created["uid"].upper(), "00000000-0000-7000-8000-000000000000"):
+        response = await client.get(keys_url(user.username, uid), headers=user.headers)
+        assert response.status_code == 400
+        assert response.json()["violations"][0]["message"] == "must be a valid UUID"
+    nil = await client.get(keys_url(user.username, str(uuid.UUID(int=0))), headers=user.headers)
+    assert nil.status_code == 404
 
 
 async def test_key_of_other_user_under_own_path_is_403(

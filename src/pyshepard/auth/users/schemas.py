@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
 
 from pyshepard.auth.users.service import UserProfile
+from pyshepard.core.uuids import is_valid_uuid
 
 UUID_PATTERN = r"[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}"
 
@@ -20,9 +20,10 @@ def _not_blank(value: str) -> str:
 
 
 def _uuid(value: str) -> str:
-    if re.fullmatch(UUID_PATTERN, value) is None:
+    """Upstream's `@UUID` (Hibernate's defaults): lower case only, versions 1-5."""
+    if not is_valid_uuid(value):
         raise PydanticCustomError("uuid", "must be a valid UUID")
-    return value.lower()
+    return value
 
 
 # `@NotBlank` (message as Hibernate Validator words it); the contract shows pattern `\S`
