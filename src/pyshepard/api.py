@@ -81,7 +81,6 @@ SizeParam = Annotated[int | None, Query(ge=0, le=INT32_MAX)]
 PositiveSizeParam = Annotated[int | None, Query(ge=1, le=INT32_MAX)]
 
 
-# upstream's Hibernate `@UUID`: lower case, versions 1-5, variants 0-2, or the nil UUID
 def _version_uid(value: str | None) -> str | None:
     if value is not None and not is_valid_uuid(value):
         raise PydanticCustomError("uuid", "must be a valid UUID")

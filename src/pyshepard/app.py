@@ -263,7 +263,8 @@ def _drop_unsent_422(schema: dict[str, Any]) -> None:
     """FastAPI documents a 422 on every operation with parameters; ours answer those failures
     with upstream's 400 (`violations_from`), so the 422 and its schemas would only mislead
     generated clients."""
-    for operation in (op for item in schema.get("paths", {}).values() for op in item.values()):
+    paths = schema.get("paths", {}).values()
+    for operation in (op for item in paths for op in item.values() if isinstance(op, dict)):
         responses = operation.get("responses", {})
         sent = responses.get("422", {}).get("content", {}).get("application/json", {})
         if sent.get("schema", {}).get("$ref") == _FASTAPI_422:

@@ -51,7 +51,6 @@ def _attribute(name: str) -> Property | None:
     return Field(Collection.attributes[name[len(ATTRIBUTE_PREFIX) :]].as_string())
 
 
-# stay far below the bind-parameter limits of SQLite (32766) and asyncpg (32767)
 _Columns = TypeVarTuple("_Columns")
 
 
