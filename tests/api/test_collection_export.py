@@ -331,6 +331,22 @@ async def test_a_file_whose_bytes_are_missing_is_left_out(
     assert f"{file_ref['id']}.json" in _graph(archive)
 
 
+async def test_file_names_never_make_entries_outside_the_archive_folder(
+    client: httpx.AsyncClient, user: ApiUser
+) -> None:
+    collection = await create_collection(client, user)
+    c = collection["id"]
+    data_object = await create_data_object(client, user, c)
+    _, uploaded = await _file_reference(
+        client, user, c, data_object["id"], [("x./../../evil.sh", b"#!"), ("a.b\\c.txt", b"c")]
+    )
+    archive = await _export(client, user, c)
+    oids = [file["oid"] for file in uploaded]
+    assert archive.read(f"{oids[0]}._.._.._evil.sh") == b"#!"
+    assert archive.read(f"{oids[1]}.b_c.txt") == b"c"
+    assert not [name for name in archive.namelist() if "/" in name or "\\" in name]
+
+
 async def test_deleted_entities_are_not_exported(client: httpx.AsyncClient, user: ApiUser) -> None:
     collection = await create_collection(client, user)
     c = collection["id"]

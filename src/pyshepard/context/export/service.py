@@ -163,7 +163,10 @@ class _Payloads:
         for shepard_file in listed:
             oid, name = shepard_file.oid or "", shepard_file.filename or ""
             parts = name.split(".", 1)
-            filename = f"{oid}.{parts[1]}" if len(parts) > 1 else oid
+            # upstream's `<oid>.<rest of the name>`, but never a path: a name such as
+            # `x./../../evil.sh` must not make an entry that unzips outside its folder
+            extension = parts[1].replace("/", "_").replace("\\", "_") if len(parts) > 1 else ""
+            filename = f"{oid}.{extension}" if len(parts) > 1 else oid
             if not oid or filename in self.archive.names:
                 continue
             try:
