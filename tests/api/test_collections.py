@@ -8,6 +8,7 @@ tests (tests/api/test_files.py).
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import UTC, datetime
@@ -449,6 +450,28 @@ async def test_list_orders_by_name_case_insensitively(
     assert ascending == [created[f"A-{suffix}"], created[f"b-{suffix}"], created[f"c-{suffix}"]]
     descending = own(await list_collections(client, user, orderBy="name", orderDesc="true"))
     assert descending == ascending[::-1]
+
+
+async def test_names_fold_case_beyond_ascii_in_order_and_search(
+    client: httpx.AsyncClient, user: ApiUser
+) -> None:
+    """Upstream orders and compares by Java's toLowerCase; SQLite's lower() folds ASCII only."""
+    suffix = uuid.uuid4().hex[:6]
+    names = [f"{first}-{suffix}" for first in ("Zebra", "Äpfel", "ärger", "Élan", "b")]
+    created = {name: (await create_collection(client, user, name=name))["id"] for name in names}
+    mine = set(created.values())
+    ascending = [
+        entry["name"]
+        for entry in await list_collections(client, user, orderBy="name")
+        if entry["id"] in mine
+    ]
+    # code-point order of the folded names, as PostgreSQL's C collation gives it
+    assert ascending == sorted(names, key=str.lower)
+    query = json.dumps({"property": "name", "value": f"äPFEL-{suffix}", "operator": "eq"})
+    found = await client.post(
+        f"{API}/search/collections", json={"searchParams": {"query": query}}, headers=user.headers
+    )
+    assert [hit["id"] for hit in found.json()["results"]] == [created[f"Äpfel-{suffix}"]]
 
 
 async def test_list_orders_by_update_time_with_never_updated_last(

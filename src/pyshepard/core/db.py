@@ -82,6 +82,15 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
     # replaces the unbounded `re.search` SQLAlchemy's dialect registered
     dbapi_connection.create_function("regexp", 2, regexp, deterministic=True)
+    # SQLite's own lower() folds ASCII only: `Äpfel` would sort after `Zebra` and a search for
+    # `äpfel` would miss it, where PostgreSQL (and upstream's toLower) fold every letter
+    dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+
+
+def _unicode_lower(value: Any) -> Any:
+    if value is None or isinstance(value, bytes):
+        return value
+    return str(value).lower()
 
 
 READ_ONLY = "pyshepard_read_only"
