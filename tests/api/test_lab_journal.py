@@ -303,6 +303,25 @@ async def test_update_by_author(client: httpx.AsyncClient, user: ApiUser) -> Non
     assert fetched.json() == updated
 
 
+async def test_an_update_is_checked_in_upstreams_order(
+    client: httpx.AsyncClient, make_user: Any, user: ApiUser
+) -> None:
+    """Entry (404), Read, authorship (403), HTML (400), then Write (403)."""
+    author = await make_user()
+    collection_id, data_object_id = await _world(client, user)
+    await _share(client, user, collection_id, writer=[author.username])
+    entry = await _entry(client, author, data_object_id)
+    item = f"{URL}/{entry['id']}"
+    unsafe = {"journalContent": "<script>x</script>"}
+    missing = await client.put(f"{URL}/987654321012", json=unsafe, headers=author.headers)
+    assert missing.status_code == 404
+    assert (await client.put(item, json=unsafe, headers=user.headers)).status_code == 403
+    await _share(client, user, collection_id, reader=[author.username])  # Write taken away
+    assert (await client.put(item, json=unsafe, headers=author.headers)).status_code == 400
+    safe = {"journalContent": "<p>fine</p>"}
+    assert (await client.put(item, json=safe, headers=author.headers)).status_code == 403
+
+
 async def test_permissions_follow_the_collection(
     client: httpx.AsyncClient, make_user: Any, user: ApiUser
 ) -> None:

@@ -86,12 +86,14 @@ async def create_entry(
 async def update_entry(
     uow: UnitOfWork, actor: Principal, entry_id: int, content: str
 ) -> LabJournalEntryOut:
-    """Only the entry's author may edit it. Raises UnsafeHtml, then NotFound, then
-    PermissionDenied (Write on the collection, then authorship)."""
-    content = require_safe_html(content)
-    entry = await _load(uow, actor, entry_id, Action.WRITE)
+    """Only the entry's author may edit it. Upstream's order: NotFound, PermissionDenied (Read
+    on the collection, then authorship), UnsafeHtml, then PermissionDenied (Write)."""
+    entry = await _load(uow, actor, entry_id, Action.READ)
     if entry.created_by != actor.username:
         raise PermissionDenied()
+    content = require_safe_html(content)
+    collection_id = await _collection_of(uow, entry.data_object_id)
+    await permissions.require(uow, actor, Action.WRITE, collection_id)
     entry.content = content
     entry.updated_at = utcnow()
     entry.updated_by = actor.username
