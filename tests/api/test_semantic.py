@@ -210,12 +210,15 @@ async def test_semantic_repository_it(
     for kind in ("collection", "dataObject", "reference"):
         response = await api.get(f"{urls[kind]}/99999", headers=user.headers)
         assert response.status_code == 404
-        assert response.json()["message"] == (
-            "ID ERROR - Semantic Annotation with id 99999 is null or deleted"
-        )
+        assert response.json() == {
+            "status": 404,
+            "exception": "NotFoundException",  # JAX-RS' own, as upstream throws it here
+            "message": "ID ERROR - Semantic Annotation with id 99999 is null or deleted",
+        }
     response = await api.get(f"{urls['timeseries']}/99999", headers=user.headers)
     assert response.status_code == 404
     assert response.json()["message"] == "No semantic annotation found with id 99999"
+    assert response.json()["exception"] == "NotFoundException"
 
     # an annotation of something else is not served through this entity's path
     others = {

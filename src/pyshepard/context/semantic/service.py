@@ -16,6 +16,7 @@ from pyshepard.auth.permissions.policy import Action
 from pyshepard.context.collections import service as collections
 from pyshepard.context.dataobjects import service as dataobjects
 from pyshepard.context.references import service as references
+from pyshepard.context.semantic.errors import SemanticNotFound
 from pyshepard.context.semantic.models import SemanticAnnotation, SemanticRepository
 from pyshepard.context.semantic.schemas import SemanticAnnotation as SemanticAnnotationOut
 from pyshepard.context.semantic.schemas import SemanticRepository as SemanticRepositoryOut
@@ -208,8 +209,8 @@ async def _annotation_of(
     annotation = await _store(uow).annotation(annotation_id)
     if annotation is None:
         if subject.is_timeseries:
-            raise NotFound(f"No semantic annotation found with id {annotation_id}")
-        raise not_found("Semantic Annotation", annotation_id)
+            raise SemanticNotFound(f"No semantic annotation found with id {annotation_id}")
+        raise SemanticNotFound.gone("Semantic Annotation", annotation_id)
     if not owner.owns(annotation):
         # upstream's timeseries routes skip this check (any annotation id is served there)
         raise NotFound(NO_ASSOCIATION)
@@ -222,8 +223,8 @@ async def _annotation_repository(
     repository = await _store(uow).repository(repository_id)
     if repository is None:
         if subject.is_timeseries:
-            raise NotFound(f"No semantic repository found with id {repository_id}")
-        raise not_found("Semantic Repository", repository_id)
+            raise SemanticNotFound(f"No semantic repository found with id {repository_id}")
+        raise SemanticNotFound.gone("Semantic Repository", repository_id)
     return repository
 
 
