@@ -78,7 +78,7 @@ DataObjectId = Annotated[int, Path(ge=0, le=INT64_MAX, description="DataObject i
 INT32_MAX = 2**31 - 1  # page and size are int32 upstream
 PageParam = Annotated[int | None, Query(ge=0, le=INT32_MAX)]
 SizeParam = Annotated[int | None, Query(ge=0, le=INT32_MAX)]
-PositiveSizeParam = Annotated[int | None, Query(ge=1, le=INT32_MAX)]
+PositiveSizeParam = Annotated[int | None, Query(gt=0, le=INT32_MAX)]  # `@Positive`
 
 
 def _version_uid(value: str | None) -> str | None:

@@ -218,6 +218,16 @@ async def test_bad_input_is_400(
     assert response.headers["content-type"].startswith("application/json")
 
 
+async def test_size_zero_is_refused_as_upstreams_positive_constraint_words_it(
+    client: httpx.AsyncClient, user: ApiUser
+) -> None:
+    body = {"searchParams": {"query": _query("name", "x")}}
+    response = await client.post(SEARCH, json=body, params={"size": 0}, headers=user.headers)
+    assert response.json()["violations"] == [
+        {"field": "searchCollections.size", "message": "must be greater than 0"}
+    ]
+
+
 async def test_anonymous_is_401(client: httpx.AsyncClient) -> None:
     response = await client.post(SEARCH, json={"searchParams": {"query": _query("name", "x")}})
     assert response.status_code == 401
