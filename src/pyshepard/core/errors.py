@@ -82,6 +82,7 @@ class ConstraintViolation(DomainError):
         self.violations = violations
 
 
-def not_found(kind: str, entity_id: object) -> NotFound:
-    """The upstream message for a missing or soft-deleted entity."""
-    return NotFound(f"ID ERROR - {kind} with id {entity_id} is null or deleted")
+def not_found(kind: str, entity_id: object, error: type[NotFound] = NotFound) -> NotFound:
+    """The upstream message for a missing or soft-deleted entity (as `error`, where upstream
+    names the exception differently)."""
+    return error(f"ID ERROR - {kind} with id {entity_id} is null or deleted")

@@ -8,9 +8,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
 
 from pyshepard.auth.users.service import UserProfile
-from pyshepard.core.uuids import is_valid_uuid
-
-UUID_PATTERN = r"[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}"
+from pyshepard.core.uuids import UUID_PATTERN, is_valid_uuid
 
 
 def _not_blank(value: str) -> str:

@@ -42,15 +42,15 @@ async def _collection_of(uow: UnitOfWork, data_object_id: int) -> int:
 
 async def _load(
     uow: UnitOfWork, actor: Principal, entry_id: int, action: Action
-) -> LabJournalEntry:
-    """Upstream's order: missing or deleted entry (404), its data object gone (404), then
-    `action` on the data object's collection (403)."""
+) -> tuple[LabJournalEntry, int]:
+    """The entry and its collection's id. Upstream's order: missing or deleted entry (404), its
+    data object gone (404), then `action` on the data object's collection (403)."""
     entry = await _store(uow).get(entry_id)
     if entry is None:
         raise NotFound(f"LabJournal with Id {entry_id} cannot be found or is deleted")
     collection_id = await _collection_of(uow, entry.data_object_id)
     await permissions.require(uow, actor, action, collection_id)
-    return entry
+    return entry, collection_id
 
 
 async def list_entries(
@@ -64,7 +64,8 @@ async def list_entries(
 
 async def get_entry(uow: UnitOfWork, actor: Principal, entry_id: int) -> LabJournalEntryOut:
     """Raises NotFound, then PermissionDenied (Read on the collection)."""
-    return to_wire_entries([await _load(uow, actor, entry_id, Action.READ)])[0]
+    entry, _ = await _load(uow, actor, entry_id, Action.READ)
+    return to_wire_entries([entry])[0]
 
 
 async def create_entry(
@@ -88,11 +89,10 @@ async def update_entry(
 ) -> LabJournalEntryOut:
     """Only the entry's author may edit it. Upstream's order: NotFound, PermissionDenied (Read
     on the collection, then authorship), UnsafeHtml, then PermissionDenied (Write)."""
-    entry = await _load(uow, actor, entry_id, Action.READ)
+    entry, collection_id = await _load(uow, actor, entry_id, Action.READ)
     if entry.created_by != actor.username:
         raise PermissionDenied()
     content = require_safe_html(content)
-    collection_id = await _collection_of(uow, entry.data_object_id)
     await permissions.require(uow, actor, Action.WRITE, collection_id)
     entry.content = content
     entry.updated_at = utcnow()
@@ -103,7 +103,7 @@ async def update_entry(
 
 async def delete_entry(uow: UnitOfWork, actor: Principal, entry_id: int) -> None:
     """Soft-deletes the entry; raises NotFound, then PermissionDenied (Write on the collection)."""
-    entry = await _load(uow, actor, entry_id, Action.WRITE)
+    entry, _ = await _load(uow, actor, entry_id, Action.WRITE)
     entry.deleted = True
     entry.updated_at = utcnow()
     entry.updated_by = actor.username

@@ -10,7 +10,3 @@ class SemanticNotFound(NotFound):
     repository, that does not exist (a repository looked up by itself keeps the core name)."""
 
     exception = "NotFoundException"
-
-    @classmethod
-    def gone(cls, kind: str, entity_id: int) -> SemanticNotFound:
-        return cls(f"ID ERROR - {kind} with id {entity_id} is null or deleted")

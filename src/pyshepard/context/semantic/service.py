@@ -210,7 +210,7 @@ async def _annotation_of(
     if annotation is None:
         if subject.is_timeseries:
             raise SemanticNotFound(f"No semantic annotation found with id {annotation_id}")
-        raise SemanticNotFound.gone("Semantic Annotation", annotation_id)
+        raise not_found("Semantic Annotation", annotation_id, SemanticNotFound)
     if not owner.owns(annotation):
         # upstream's timeseries routes skip this check (any annotation id is served there)
         raise NotFound(NO_ASSOCIATION)
@@ -224,7 +224,7 @@ async def _annotation_repository(
     if repository is None:
         if subject.is_timeseries:
             raise SemanticNotFound(f"No semantic repository found with id {repository_id}")
-        raise SemanticNotFound.gone("Semantic Repository", repository_id)
+        raise not_found("Semantic Repository", repository_id, SemanticNotFound)
     return repository
 
 

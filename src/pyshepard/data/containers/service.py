@@ -131,7 +131,7 @@ async def live_containers(
     uow: UnitOfWork, container_ids: set[int], kind: ContainerType
 ) -> set[int]:
     """Those of `container_ids` that are live containers of `kind` (no access check)."""
-    return await _store(uow).live_of_kind(container_ids, kind.value) if container_ids else set()
+    return await _store(uow).live_of_kind(container_ids, kind.value)
 
 
 async def container_kind(uow: UnitOfWork, container_id: int) -> ContainerType | None:
