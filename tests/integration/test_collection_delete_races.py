@@ -21,13 +21,6 @@ from pyshepard.core.identity import Principal
 OWNER = Principal(username="system", via="system")
 
 
-@pytest.fixture
-def postgres(db: Database) -> Database:
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite writers hold the write lock from BEGIN IMMEDIATE on: no interleaving")
-    return db
-
-
 async def _collection(db: Database) -> int:
     async def make(uow: UnitOfWork) -> int:
         return (await collections.create_collection(uow, OWNER, CollectionOut(name="race"))).id

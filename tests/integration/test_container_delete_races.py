@@ -62,13 +62,6 @@ LEFTOVERS = (
 )
 
 
-@pytest.fixture
-def postgres(db: Database) -> Database:
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite writers hold the write lock from BEGIN IMMEDIATE on: no interleaving")
-    return db
-
-
 @pytest.mark.parametrize("case", CASES)
 async def test_a_delete_waits_for_writes_in_flight_and_removes_their_payload(
     postgres: Database, case: str

@@ -36,13 +36,6 @@ async def _deadlock(db: Database) -> DBAPIError:
     return failures[0]
 
 
-@pytest.fixture
-def postgres(db: Database) -> Database:
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite takes the write lock up front (BEGIN IMMEDIATE): no deadlocks")
-    return db
-
-
 async def test_a_deadlock_is_a_retryable_conflict(postgres: Database) -> None:
     assert is_retryable_conflict(await _deadlock(postgres))
 

@@ -51,13 +51,6 @@ async def _stored_points(db: Database, channel_id: int) -> int:
     return int(await db.run(count))
 
 
-@pytest.fixture
-def postgres(db: Database) -> Database:
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite writers hold the write lock from BEGIN IMMEDIATE on: no interleaving")
-    return db
-
-
 async def test_a_delete_waits_for_a_write_in_flight_and_removes_its_points(
     postgres: Database,
 ) -> None:

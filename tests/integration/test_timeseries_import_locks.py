@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from sqlalchemy import text
 
 from pyshepard.core.db import Database, UnitOfWork
@@ -22,13 +21,6 @@ HEADER = "DEVICE,FIELD,LOCATION,MEASUREMENT,SYMBOLICNAME,TIMESTAMP,VALUE\n"
 def _csv(fields: list[str], start: int) -> bytes:
     lines = [f"d,{field},l,m,s,{start + i},{i}.5\n" for field in fields for i in range(50)]
     return (HEADER + "".join(lines)).encode()
-
-
-@pytest.fixture
-def postgres(db: Database) -> Database:
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite writers hold the write lock from BEGIN IMMEDIATE on: no interleaving")
-    return db
 
 
 async def _points_per_field(db: Database, container_id: int) -> dict[str, int]:
